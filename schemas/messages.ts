@@ -1,0 +1,56 @@
+// What devices publish, one schema per topic under devices/<id>/.
+// These are the contract with firmware teams: `npm run schemas` exports them as JSON Schema beside this file.
+import { z } from 'zod'
+
+/** ISO-8601 string or epoch milliseconds; absent means "the time Faultline received it". */
+export const timestamp = z.union([
+  z.number().int().nonnegative().describe('epoch milliseconds'),
+  z.iso.datetime({ offset: true }).describe('ISO-8601 with Z or an offset'),
+])
+
+const stamped = {
+  ts: timestamp.optional(),
+  seq: z.number().int().nonnegative().optional().describe('device-side sequence number'),
+}
+
+export const metricName = z.string().regex(/^[A-Za-z][A-Za-z0-9_.]{0,63}$/, 'metric names are letters, digits, "_" and ".", at most 64')
+
+export const telemetrySample = z.strictObject({
+  ...stamped,
+  metrics: z
+    .record(metricName, z.number().refine(Number.isFinite, 'must be a finite number'))
+    .refine((m) => Object.keys(m).length > 0, 'at least one metric')
+    .refine((m) => Object.keys(m).length <= 256, 'at most 256 metrics per sample'),
+})
+
+/** devices/<id>/telemetry: one sample, or an array of them (a backlog uploaded after a reconnect). */
+export const telemetryPayload = z.union([telemetrySample, z.array(telemetrySample).min(1).max(1000)])
+
+export const faultCode = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'fault codes are letters, digits and "_.:-"')
+
+/** devices/<id>/events */
+export const eventPayload = z.strictObject({
+  ...stamped,
+  type: z.enum(['fault', 'fault_cleared']),
+  code: faultCode,
+  detail: z.string().max(1024).optional(),
+})
+
+/** devices/<id>/status; also fit to be the device's last will. Extra keys are kept as details. */
+export const statusPayload = z.looseObject({
+  ...stamped,
+  online: z.boolean().optional(),
+  fw: z.string().max(64).optional(),
+})
+
+export type TelemetrySample = z.infer<typeof telemetrySample>
+export type EventPayload = z.infer<typeof eventPayload>
+export type StatusPayload = z.infer<typeof statusPayload>
+
+/** The topics a device may publish to, by their last level. */
+export const payloadSchemas = {
+  telemetry: telemetryPayload,
+  events: eventPayload,
+  status: statusPayload,
+} as const
+export type Channel = keyof typeof payloadSchemas

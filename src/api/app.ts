@@ -1,0 +1,58 @@
+// The HTTP server, assembled: operations routes, MQTT over WebSocket at /mqtt, and the token-guarded /api.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import websocket from '@fastify/websocket'
+import { createWebSocketStream } from 'ws'
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import type { Logger } from 'pino'
+import type { Broker } from '../broker/index.js'
+import type { DeviceRegistry } from '../devices/index.js'
+import type { Metrics } from '../metrics.js'
+import type { Database } from '../store/index.js'
+import { bearerAuth } from './auth.js'
+import { deadLetterRoutes } from './dead-letters.js'
+import { devicesRoutes } from './devices.js'
+import { installErrorHandler } from './errors.js'
+import { operationsRoutes } from './operations.js'
+import { telemetryRoutes } from './telemetry.js'
+
+export interface ApiDeps {
+  db: Database
+  timescale: boolean
+  registry: DeviceRegistry
+  broker: Broker
+  metrics: Metrics
+  apiTokenHash: string
+  log: Logger
+}
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
+    // Per-request lines at this rate would drown the log; errors are still logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+  })
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  installErrorHandler(app)
+
+  await app.register(websocket, { options: { maxPayload: deps.broker.maxPacketBytes } })
+  app.get('/mqtt', { websocket: true }, (socket, req) => deps.broker.handle(createWebSocketStream(socket), req.raw))
+
+  let brokerListening = true
+  app.addHook('onClose', async () => {
+    brokerListening = false
+  })
+  await app.register(operationsRoutes, { db: deps.db, metrics: deps.metrics, brokerListening: () => brokerListening })
+
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', bearerAuth(deps.apiTokenHash))
+      await api.register(devicesRoutes, { registry: deps.registry })
+      await api.register(telemetryRoutes, { db: deps.db, timescale: deps.timescale })
+      await api.register(deadLetterRoutes, { db: deps.db })
+    },
+    { prefix: '/api' },
+  )
+  return app
+}

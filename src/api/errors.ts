@@ -1,0 +1,44 @@
+// Every error leaves as JSON {error, message} with the status that fits.
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly error: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message)
+  }
+}
+
+export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} does not exist`)
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
+    if (err instanceof HttpError) {
+      return reply.code(err.statusCode).send({ error: err.error, message: err.message, ...err.details })
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const issues = err.validation.map((v) => ({
+        field: [err.validationContext, ...v.instancePath.split('/').filter(Boolean)].join('.'),
+        message: v.message,
+      }))
+      return reply.code(400).send({
+        error: 'bad_request',
+        message: issues.map((i) => `${i.field}: ${i.message}`).join('; '),
+        issues,
+      })
+    }
+    const status = err.statusCode ?? 500
+    if (status >= 500) req.log.error({ err }, 'request failed')
+    return reply.code(status).send({
+      error: status >= 500 ? 'internal_error' : (err.code ?? 'bad_request').toLowerCase(),
+      message: status >= 500 ? 'internal error; the server log has the details' : err.message,
+    })
+  })
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` })
+  })
+}

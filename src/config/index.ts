@@ -1,0 +1,120 @@
+// Configuration from the environment, or the same settings as command-line flags
+// (FAULTLINE_MQTT_PORT=1884 and --mqtt-port 1884 are one setting; a flag wins).
+import { parseArgs } from 'node:util'
+import { z } from 'zod'
+
+const port = z.coerce.number().int().min(0).max(65535)
+const positiveInt = z.coerce.number().int().positive()
+const text = z.string().trim().min(1)
+
+/** Every setting: its environment name, its schema and, where it has one, its default. */
+const settings = {
+  DATABASE_URL: text.regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL').optional(),
+  FAULTLINE_DATA_DIR: text.default('./data'),
+  FAULTLINE_HOST: text.default('0.0.0.0'),
+  FAULTLINE_MQTT_PORT: port.default(1883),
+  FAULTLINE_HTTP_PORT: port.default(8080),
+  FAULTLINE_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  FAULTLINE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  FAULTLINE_TLS_CERT: text.optional(),
+  FAULTLINE_TLS_KEY: text.optional(),
+  FAULTLINE_MAX_PAYLOAD_BYTES: positiveInt.max(16 * 1024 * 1024).default(64 * 1024),
+  FAULTLINE_MAX_FUTURE_MS: positiveInt.default(5 * 60_000),
+  FAULTLINE_MAX_AGE_MS: positiveInt.default(30 * 24 * 3600_000),
+  FAULTLINE_WRITER_QUEUE_ROWS: positiveInt.default(200_000),
+  FAULTLINE_WRITER_BATCH_ROWS: positiveInt.optional(),
+  FAULTLINE_WRITER_FLUSH_MS: positiveInt.default(50),
+  FAULTLINE_ACL_VIOLATIONS_MAX: positiveInt.default(5),
+  FAULTLINE_RETENTION_DAYS: positiveInt.default(365),
+  FAULTLINE_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
+} satisfies Record<string, z.ZodType>
+
+type Settings = { [K in keyof typeof settings]: z.output<(typeof settings)[K]> }
+
+export interface Config {
+  databaseUrl?: string
+  dataDir: string
+  host: string
+  mqttPort: number
+  httpPort: number
+  apiToken?: string
+  logLevel: Settings['FAULTLINE_LOG_LEVEL']
+  tls?: { certFile: string; keyFile: string }
+  maxPayloadBytes: number
+  maxFutureMs: number
+  maxAgeMs: number
+  writer: {
+    queueRows: number
+    /** rows per database call; absent means the backend's own default */
+    batchRows?: number
+    flushMs: number
+  }
+  aclViolationsMax: number
+  retentionDays: number
+  shutdownTimeoutMs: number
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+const flagOf = (name: string) => name.replace(/^FAULTLINE_/, '').toLowerCase().replaceAll('_', '-')
+
+/** Reads and validates the configuration; throws a ConfigError naming every bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv.slice(2)): Config {
+  const names = Object.keys(settings) as (keyof typeof settings)[]
+  let flags: Record<string, string | undefined>
+  try {
+    flags = parseArgs({
+      args: argv,
+      options: Object.fromEntries(names.map((n) => [flagOf(n), { type: 'string' as const }])),
+      strict: true,
+      allowPositionals: false,
+    }).values as Record<string, string | undefined>
+  } catch (err) {
+    throw new ConfigError([(err as Error).message])
+  }
+
+  const problems: string[] = []
+  const values: Record<string, unknown> = {}
+  for (const name of names) {
+    const raw = flags[flagOf(name)] ?? (env[name] === '' ? undefined : env[name])
+    const parsed = settings[name].safeParse(raw)
+    if (parsed.success) values[name] = parsed.data
+    else problems.push(`${name} (--${flagOf(name)}): ${parsed.error.issues.map((i) => i.message).join('; ')}; got ${JSON.stringify(raw)}`)
+  }
+  const s = values as Settings
+  if (!s.FAULTLINE_TLS_CERT !== !s.FAULTLINE_TLS_KEY) {
+    problems.push('FAULTLINE_TLS_CERT and FAULTLINE_TLS_KEY go together: set both or neither')
+  }
+  if (s.FAULTLINE_MAX_AGE_MS >= s.FAULTLINE_RETENTION_DAYS * 24 * 3600_000) {
+    problems.push('FAULTLINE_MAX_AGE_MS must be shorter than the retention period, or accepted points would be dropped at once')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  return {
+    databaseUrl: s.DATABASE_URL,
+    dataDir: s.FAULTLINE_DATA_DIR,
+    host: s.FAULTLINE_HOST,
+    mqttPort: s.FAULTLINE_MQTT_PORT,
+    httpPort: s.FAULTLINE_HTTP_PORT,
+    apiToken: s.FAULTLINE_API_TOKEN,
+    logLevel: s.FAULTLINE_LOG_LEVEL,
+    tls: s.FAULTLINE_TLS_CERT && s.FAULTLINE_TLS_KEY ? { certFile: s.FAULTLINE_TLS_CERT, keyFile: s.FAULTLINE_TLS_KEY } : undefined,
+    maxPayloadBytes: s.FAULTLINE_MAX_PAYLOAD_BYTES,
+    maxFutureMs: s.FAULTLINE_MAX_FUTURE_MS,
+    maxAgeMs: s.FAULTLINE_MAX_AGE_MS,
+    writer: {
+      queueRows: s.FAULTLINE_WRITER_QUEUE_ROWS,
+      batchRows: s.FAULTLINE_WRITER_BATCH_ROWS,
+      flushMs: s.FAULTLINE_WRITER_FLUSH_MS,
+    },
+    aclViolationsMax: s.FAULTLINE_ACL_VIOLATIONS_MAX,
+    retentionDays: s.FAULTLINE_RETENTION_DAYS,
+    shutdownTimeoutMs: s.FAULTLINE_SHUTDOWN_TIMEOUT_MS,
+  }
+}
+

@@ -1,0 +1,114 @@
+// Turns a device's publish into records, or into one dead letter that says why not. Pure: no I/O, no clock.
+import { z } from 'zod'
+import { payloadSchemas, type Channel, type EventPayload, type StatusPayload, type TelemetrySample } from '../../schemas/messages.js'
+import type { DeadLetterRecord, DeviceRecord } from './records.js'
+
+export interface DecodeLimits {
+  maxPayloadBytes: number
+  /** how far ahead of the receive time a device clock may be */
+  maxFutureMs: number
+  /** how old a point may be (a backlog uploaded after a long outage) */
+  maxAgeMs: number
+}
+
+export type RejectReason = 'too_large' | 'unknown_topic' | 'invalid_json' | 'schema' | 'timestamp'
+
+const PAYLOAD_HEAD_BYTES = 256
+
+export interface Publish {
+  deviceId: string
+  topic: string
+  payload: Buffer
+  receivedAt: number
+}
+
+export type Decoded =
+  | { ok: true; channel: Channel; records: DeviceRecord[] }
+  | { ok: false; reason: RejectReason; deadLetter: DeadLetterRecord }
+
+/** PostgreSQL text cannot hold NUL; everything else a device sent is kept as it came. */
+const storable = (text: string) => text.replaceAll('\u0000', '\uFFFD')
+
+export function deadLetter(publish: Publish, message: string): DeadLetterRecord {
+  return {
+    kind: 'dead_letter',
+    deviceId: publish.deviceId,
+    topic: storable(publish.topic),
+    reason: storable(message),
+    payloadHead: storable(publish.payload.subarray(0, PAYLOAD_HEAD_BYTES).toString('utf8')),
+    time: publish.receivedAt,
+  }
+}
+
+const reject = (publish: Publish, reason: RejectReason, message: string): Decoded => ({
+  ok: false,
+  reason,
+  deadLetter: deadLetter(publish, `${reason}: ${message}`),
+})
+
+const describeIssues = (error: z.ZodError) =>
+  error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(payload)'}: ${i.message}`)
+    .join('; ')
+
+function toMillis(ts: number | string | undefined, receivedAt: number): number {
+  return ts === undefined ? receivedAt : typeof ts === 'number' ? ts : Date.parse(ts)
+}
+
+/** The channel of a device topic: `devices/<id>/<channel>`, where the caller has checked <id>. */
+function channelOf(topic: string, deviceId: string): Channel | undefined {
+  const channel = topic.slice(`devices/${deviceId}/`.length)
+  return Object.hasOwn(payloadSchemas, channel) ? (channel as Channel) : undefined
+}
+
+export function decode(publish: Publish, limits: DecodeLimits): Decoded {
+  const { deviceId, topic, payload, receivedAt } = publish
+  if (payload.length > limits.maxPayloadBytes) {
+    return reject(publish, 'too_large', `${payload.length} bytes, the limit is ${limits.maxPayloadBytes}`)
+  }
+  const channel = channelOf(topic, deviceId)
+  if (!channel) {
+    return reject(publish, 'unknown_topic', `${topic}: a device publishes to devices/<id>/telemetry, /events or /status`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(payload.toString('utf8'))
+  } catch (err) {
+    return reject(publish, 'invalid_json', (err as Error).message)
+  }
+  const parsed = payloadSchemas[channel].safeParse(json)
+  if (!parsed.success) return reject(publish, 'schema', describeIssues(parsed.error))
+
+  const records: DeviceRecord[] = []
+  switch (channel) {
+    case 'telemetry': {
+      const data = parsed.data as TelemetrySample | TelemetrySample[]
+      for (const sample of Array.isArray(data) ? data : [data]) {
+        records.push({ kind: 'telemetry', deviceId, time: toMillis(sample.ts, receivedAt), receivedAt, seq: sample.seq, metrics: sample.metrics })
+      }
+      break
+    }
+    case 'events': {
+      const e = parsed.data as EventPayload
+      records.push({ kind: 'event', deviceId, time: toMillis(e.ts, receivedAt), receivedAt, seq: e.seq, type: e.type, code: e.code, detail: e.detail })
+      break
+    }
+    case 'status': {
+      const { ts, seq: _seq, online, fw, ...details } = parsed.data as StatusPayload
+      records.push({ kind: 'status', deviceId, time: toMillis(ts, receivedAt), receivedAt, online, fw, details })
+      break
+    }
+  }
+
+  for (const [i, r] of records.entries()) {
+    const where = records.length > 1 ? `sample ${i}: ` : ''
+    if (r.time > receivedAt + limits.maxFutureMs) {
+      return reject(publish, 'timestamp', `${where}${new Date(r.time).toISOString()} is more than ${limits.maxFutureMs} ms ahead of the receive time`)
+    }
+    if (r.time < receivedAt - limits.maxAgeMs) {
+      return reject(publish, 'timestamp', `${where}${new Date(r.time).toISOString()} is more than ${limits.maxAgeMs} ms old`)
+    }
+  }
+  return { ok: true, channel, records }
+}

@@ -1,0 +1,154 @@
+// Accepted records, from admission to the database: write-ahead log → RxJS pipeline → batched, retried writes.
+//
+// Admission is bounded by rows not yet in the database. When that queue is full, accept() waits, the broker
+// stops reading from the client that sent the message, and TCP pushes back on the device: nothing is dropped.
+import { defer, lastValueFrom, mergeMap, Subject, tap, timer, retry, map, type Observable } from 'rxjs'
+import type { Logger } from 'pino'
+import type { Database } from '../store/index.js'
+import type { Metrics } from '../metrics.js'
+import { batchByRows } from './batch-by-rows.js'
+import { rowCount, type IngestRecord } from './records.js'
+import { WriteAheadLog, type Segment } from './wal.js'
+import { writeRecords } from './write-records.js'
+
+interface Entry {
+  records: IngestRecord[]
+  rows: number
+  segment: Segment
+  durable: Promise<void>
+}
+
+export interface PipelineOptions {
+  walDir: string
+  queueRows: number
+  batchRows?: number
+  flushMs: number
+}
+
+const backoffMs = (attempt: number) => Math.min(100 * 2 ** (attempt - 1), 5_000) * (0.75 + Math.random() / 2)
+
+export class IngestPipeline {
+  private readonly entries = new Subject<Entry>()
+  private readonly acceptedRecords = new Subject<IngestRecord>()
+  private readonly written: Promise<void>
+  private queuedRows = 0
+  private readonly waiting: { rows: number; admit: () => void }[] = []
+  private closed = false
+  private onAllAdmitted?: () => void
+
+  /** Every record once admitted, in admission order: what the detectors and the live feed watch. */
+  readonly accepted$: Observable<IngestRecord> = this.acceptedRecords.asObservable()
+
+  private constructor(
+    private readonly db: Database,
+    private readonly wal: WriteAheadLog,
+    private readonly options: PipelineOptions,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.written = lastValueFrom(this.entries.pipe(this.storeBatches()), { defaultValue: undefined })
+  }
+
+  /** Opens the write-ahead log, queues what an earlier run left in it, and starts the writer. */
+  static async start(db: Database, options: PipelineOptions, log: Logger, metrics: Metrics): Promise<IngestPipeline> {
+    const { wal, recovered, tornLines } = await WriteAheadLog.open(options.walDir)
+    const pipeline = new IngestPipeline(db, wal, options, log, metrics)
+    if (recovered.length > 0 || tornLines > 0) {
+      log.info({ entries: recovered.length, tornLines }, 'replaying the write-ahead log')
+    }
+    for (const { records, segment } of recovered) {
+      const rows = records.reduce((n, r) => n + rowCount(r), 0)
+      pipeline.queuedRows += rows
+      pipeline.enqueue({ records, rows, segment, durable: Promise.resolve() })
+    }
+    return pipeline
+  }
+
+  /**
+   * Admits records. Resolves once they are queued, or with `durable` once they are also on disk:
+   * the point where a QoS 1 PUBACK may go out.
+   */
+  async accept(records: IngestRecord[], durable: boolean): Promise<void> {
+    if (this.closed) throw new Error('ingest is shut down')
+    const rows = records.reduce((n, r) => n + rowCount(r), 0)
+    if (this.waiting.length > 0 || !this.fits(rows)) {
+      this.metrics.backpressureWaits.inc()
+      await new Promise<void>((admit) => this.waiting.push({ rows, admit }))
+    } else {
+      this.queuedRows += rows
+    }
+    const appended = this.wal.append(records)
+    this.enqueue({ records, rows, segment: appended.segment, durable: appended.durable })
+    for (const record of records) this.acceptedRecords.next(record)
+    if (durable) await appended.durable
+  }
+
+  get queueRows(): number {
+    return this.queuedRows
+  }
+
+  /** Stops admitting, writes everything admitted, closes the log. Waits as long as the database is unreachable. */
+  async close(): Promise<void> {
+    this.closed = true
+    // Messages already waiting for room were accepted from their clients: they go in before the stream ends.
+    if (this.waiting.length > 0) await new Promise<void>((resolve) => (this.onAllAdmitted = resolve))
+    this.entries.complete()
+    this.acceptedRecords.complete()
+    await this.written
+    await this.wal.close()
+  }
+
+  /** A message larger than the whole queue still fits an empty queue, or it would never be admitted. */
+  private fits(rows: number): boolean {
+    return this.queuedRows === 0 || this.queuedRows + rows <= this.options.queueRows
+  }
+
+  /** Queues an entry whose rows are already counted in queuedRows. */
+  private enqueue(entry: Entry) {
+    this.metrics.queueRows.set(this.queuedRows)
+    this.entries.next(entry)
+  }
+
+  private storeBatches() {
+    const concurrency = this.db.writeConcurrency
+    return (entries: Observable<Entry>) =>
+      entries.pipe(
+        batchByRows((e: Entry) => e.rows, this.options.batchRows ?? this.db.batchRows, this.options.flushMs),
+        mergeMap(
+          (batch) =>
+            defer(() => this.db.transaction((tx) => writeRecords(tx, batch.flatMap((e) => e.records)))).pipe(
+              retry({
+                delay: (err: Error, attempt) => {
+                  this.metrics.writeRetries.inc()
+                  if (attempt === 1) this.log.warn({ err: err.message }, 'database write failed; retrying with backoff, holding the batch')
+                  return timer(backoffMs(attempt))
+                },
+              }),
+              map(() => batch),
+            ),
+          concurrency,
+        ),
+        mergeMap(async (batch) => {
+          // Release a log entry only once it is both on disk and in the database, so no file outlives its data.
+          await Promise.allSettled(batch.map((e) => e.durable))
+          for (const e of batch) this.wal.release(e.segment)
+          this.onWritten(batch)
+        }),
+        tap({ error: (err) => this.log.error({ err }, 'writer stopped') }),
+      )
+  }
+
+  private onWritten(batch: Entry[]) {
+    const rows = batch.reduce((n, e) => n + e.rows, 0)
+    this.queuedRows -= rows
+    this.metrics.rowsWritten.inc(rows)
+    // Admit waiting messages in arrival order while they fit.
+    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.rows)) {
+      const next = this.waiting.shift()!
+      this.queuedRows += next.rows
+      next.admit()
+    }
+    this.metrics.queueRows.set(this.queuedRows)
+    if (this.waiting.length === 0) this.onAllAdmitted?.()
+  }
+}

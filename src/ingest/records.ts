@@ -1,0 +1,53 @@
+// The records ingest accepts: what the write-ahead log holds, the writer stores and the detectors watch.
+// Times are epoch milliseconds: cheap to keep, to log to disk and to compare.
+
+export interface TelemetryRecord {
+  kind: 'telemetry'
+  deviceId: string
+  /** device time (or receive time when the device sent none) */
+  time: number
+  receivedAt: number
+  seq?: number
+  metrics: Record<string, number>
+}
+
+export interface EventRecord {
+  kind: 'event'
+  deviceId: string
+  time: number
+  receivedAt: number
+  seq?: number
+  type: 'fault' | 'fault_cleared'
+  code: string
+  detail?: string
+}
+
+export interface StatusRecord {
+  kind: 'status'
+  deviceId: string
+  time: number
+  receivedAt: number
+  online?: boolean
+  fw?: string
+  /** any other keys the device sent */
+  details: Record<string, unknown>
+}
+
+export interface DeadLetterRecord {
+  kind: 'dead_letter'
+  deviceId: string | null
+  topic: string
+  reason: string
+  /** the first bytes of the payload, as text with invalid UTF-8 replaced */
+  payloadHead: string
+  time: number
+}
+
+/** What a device said, validated. */
+export type DeviceRecord = TelemetryRecord | EventRecord | StatusRecord
+export type IngestRecord = DeviceRecord | DeadLetterRecord
+
+/** Rows a record puts in the database: the writer's unit of batching and of backpressure. */
+export function rowCount(record: IngestRecord): number {
+  return record.kind === 'telemetry' ? Object.keys(record.metrics).length : 1
+}

@@ -1,0 +1,94 @@
+// Faultline, assembled: store → ingest pipeline → broker → HTTP API. Run directly, it reads the configuration
+// from the environment and flags, starts, and shuts down gracefully on SIGINT/SIGTERM.
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import closeWithGrace from 'close-with-grace'
+import { pino, type Logger } from 'pino'
+import { buildApi } from './api/app.js'
+import { resolveApiTokenHash } from './api/api-token.js'
+import { startBroker } from './broker/index.js'
+import { ConfigError, loadConfig, type Config } from './config/index.js'
+import { DeviceRegistry } from './devices/index.js'
+import { IngestPipeline, receiver, recordLastSeen } from './ingest/index.js'
+import { createMetrics } from './metrics.js'
+import { openStore } from './store/index.js'
+
+export interface Faultline {
+  mqttPort: number
+  httpPort: number
+  /** Stops accepting, writes everything accepted, closes. */
+  close(): Promise<void>
+}
+
+export function createLogger(level: Config['logLevel']): Logger {
+  // Secrets never reach the log: tokens are redacted wherever a log call might carry them.
+  return pino({ level, redact: { paths: ['token', 'password', '*.token', '*.password', 'req.headers.authorization'], censor: '[redacted]' } })
+}
+
+export async function startFaultline(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Faultline> {
+  const metrics = createMetrics()
+  const { db, timescale } = await openStore(config, log)
+  const registry = new DeviceRegistry(db)
+  const pipeline = await IngestPipeline.start(
+    db,
+    { walDir: path.join(config.dataDir, 'wal'), queueRows: config.writer.queueRows, batchRows: config.writer.batchRows, flushMs: config.writer.flushMs },
+    log.child({ component: 'writer' }),
+    metrics,
+  )
+  const lastSeen = recordLastSeen(pipeline.accepted$, registry, log)
+  const receive = receiver(pipeline, config, log.child({ component: 'ingest' }), metrics)
+  const broker = await startBroker(
+    { host: config.host, port: config.mqttPort, tls: config.tls, maxPayloadBytes: config.maxPayloadBytes, aclViolationsMax: config.aclViolationsMax },
+    { registry, receive, log: log.child({ component: 'broker' }), metrics },
+  )
+  const apiTokenHash = await resolveApiTokenHash(config.apiToken, config.dataDir, (token) => {
+    // Printed once, to the terminal and not to the log, and never stored in the clear.
+    process.stdout.write(`\nFaultline API token (shown once; kept only as a hash in ${config.dataDir}):\n  ${token}\n\n`)
+  })
+  const app = await buildApi({ db, timescale, registry, broker, metrics, apiTokenHash, log })
+  await app.listen({ host: config.host, port: config.httpPort })
+  const httpPort = app.server.address() as { port: number }
+  log.info({ mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale }, 'Faultline listening')
+
+  let closing: Promise<void> | undefined
+  return {
+    mqttPort: broker.port,
+    httpPort: httpPort.port,
+    close: () =>
+      (closing ??= (async () => {
+        await app.close()
+        await broker.close()
+        await pipeline.close()
+        await lastSeen
+        await db.close()
+        log.info('Faultline stopped; everything accepted is stored')
+      })()),
+  }
+}
+
+async function main() {
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`faultline: ${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+  const log = createLogger(config.logLevel)
+  const faultline = await startFaultline(config, log).catch((err: Error) => {
+    log.fatal({ err }, 'Faultline could not start')
+    process.exit(1)
+  })
+  closeWithGrace({ delay: config.shutdownTimeoutMs, logger: log }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'shutting down after an error')
+    else log.info({ signal }, 'shutting down: flushing what was accepted')
+    await faultline.close()
+  })
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  await main()
+}

@@ -1,0 +1,24 @@
+// What Faultline counts, exposed at GET /metrics in Prometheus' format. One registry per instance,
+// so several instances in one process (the tests) keep their own counts.
+import { Counter, Gauge, Registry } from 'prom-client'
+
+export function createMetrics() {
+  const registry = new Registry()
+  const counter = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
+    new Counter<L>({ name: `faultline_${name}`, help, labelNames, registers: [registry] })
+  return {
+    registry,
+    authFailures: counter('mqtt_auth_failures_total', 'MQTT CONNECTs refused: unknown device or wrong token', ['reason']),
+    aclViolations: counter('mqtt_acl_violations_total', 'Publishes and subscriptions refused for touching another topic', ['action']),
+    aclDisconnects: counter('mqtt_acl_disconnects_total', 'Clients disconnected for repeated ACL violations'),
+    retainRefused: counter('mqtt_retain_refused_total', 'Retained publishes taken as plain ones: nothing is retained'),
+    messagesAccepted: counter('messages_accepted_total', 'Valid device messages accepted', ['channel']),
+    deadLetters: counter('dead_letters_total', 'Device messages rejected into the dead-letter table', ['reason']),
+    rowsWritten: counter('rows_written_total', 'Rows committed to the database'),
+    writeRetries: counter('write_retries_total', 'Database writes retried after a failure'),
+    backpressureWaits: counter('backpressure_waits_total', 'Messages that waited for room in the write queue'),
+    queueRows: new Gauge({ name: 'faultline_write_queue_rows', help: 'Rows admitted and not yet in the database', registers: [registry] }),
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>
