@@ -3,7 +3,8 @@
 // guessable secrets and would cost every CONNECT of thousands of devices tens of milliseconds for nothing.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 
-export const newSecret = () => randomBytes(32).toString('base64url')
+// Hex: safe in a shell, a URL and a command-line flag (a base64url token may start with '-').
+export const newSecret = () => randomBytes(32).toString('hex')
 
 export function hashSecret(secret: string, salt = randomBytes(16).toString('hex')): string {
   return `${salt}:${createHash('sha256').update(salt).update(secret).digest('hex')}`
