@@ -27,11 +27,11 @@ export type ExclusionCause = z.infer<typeof exclusionCause>
 
 const slug = z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower-case letters, digits and "_", starting with a letter')
 const text = z.string().trim().min(1)
-const inCents = (v: number) => Math.abs(v * 100 - Math.round(v * 100)) < 1e-6
+const twoDecimals = (v: number) => Math.abs(v * 100 - Math.round(v * 100)) < 1e-6
 /** An amount in the model's currency, in whole cents. */
-const money = z.number().nonnegative().refine(inCents, 'at most two decimals (whole cents)')
+const money = z.number().nonnegative().refine(twoDecimals, 'at most two decimals (whole cents)')
 /** Labour time in hours, to the hundredth (so labour × rate stays exact in cents). */
-const hours = z.number().nonnegative().refine(inCents, 'at most two decimals')
+const hours = z.number().nonnegative().refine(twoDecimals, 'at most two decimals')
 const months = z.number().int().positive()
 const monthDay = z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'a month and day as MM-DD')
 
@@ -196,7 +196,7 @@ export const productModel = productModelEntry.transform((entry, ctx) => {
 
   // A Map, not the parsed object: codes come from devices, and "constructor" must not find Object.prototype's.
   const faultCodes = new Map<string, FaultCode>(
-    Object.entries(entry.faultCodes).map(([code, fault]) => [code, { ...fault, code, parts: resolve(fault.parts, ['faultCodes', code, 'parts']) }]),
+    Object.entries(entry.faultCodes).map(([code, fault]) => [code, { code, ...fault, parts: resolve(fault.parts, ['faultCodes', code, 'parts']) }]),
   )
   const servicePlans: ServicePlan[] = entry.servicePlans.map((plan, i) => ({ ...plan, parts: resolve(plan.parts, ['servicePlans', i, 'parts']) }))
   return { ...entry, faultCodes, servicePlans }

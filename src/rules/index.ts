@@ -1,0 +1,14 @@
+export { judgeWarranty, addMonths, calendarDate, type WarrantyQuestion, type WarrantyJudgement, type WarrantyDecision } from './warranty.js'
+export { quoteRepair, type Quote, type QuoteLine, type Pricing } from './quote.js'
+export {
+  priorityFor,
+  escalate,
+  slaDeadlines,
+  slaConfigSchema,
+  defaultSla,
+  priorities,
+  type Priority,
+  type SlaConfig,
+  type SlaTarget,
+} from './priority.js'
+export { isRepeatRepair, repeatRepairWindowMs } from './repeat-repair.js'
