@@ -48,7 +48,7 @@ CREATE TABLE device_status (
 );
 
 CREATE TABLE dead_letters (
-  id           bigserial PRIMARY KEY,
+  id           uuid PRIMARY KEY,
   time         timestamptz NOT NULL,
   device_id    text,
   topic        text NOT NULL,

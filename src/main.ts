@@ -4,14 +4,20 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import { pino, type Logger } from 'pino'
+import { filter, lastValueFrom, share } from 'rxjs'
 import { buildApi } from './api/app.js'
 import { resolveApiTokenHash } from './api/api-token.js'
 import { startBroker } from './broker/index.js'
+import { loadCatalog } from './catalog/index.js'
+import { systemClock, type Clock } from './clock.js'
 import { ConfigError, loadConfig, type Config } from './config/index.js'
 import { DeviceRegistry } from './devices/index.js'
-import { IngestPipeline, receiver, recordLastSeen } from './ingest/index.js'
+import { detections, loadDetectorState } from './detect/index.js'
+import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type IngestRecord } from './ingest/index.js'
 import { createMetrics } from './metrics.js'
+import { repairTickets } from './rules/index.js'
 import { openStore } from './store/index.js'
+import { TicketRepository } from './tickets/index.js'
 
 export interface Faultline {
   mqttPort: number
@@ -25,10 +31,15 @@ export function createLogger(level: Config['logLevel']): Logger {
   return pino({ level, redact: { paths: ['token', 'password', '*.token', '*.password', 'req.headers.authorization'], censor: '[redacted]' } })
 }
 
-export async function startFaultline(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Faultline> {
+const fromDevice = (r: IngestRecord): r is DeviceRecord => r.kind !== 'dead_letter'
+
+export async function startFaultline(config: Config, log: Logger = createLogger(config.logLevel), clock: Clock = systemClock): Promise<Faultline> {
   const metrics = createMetrics()
+  // A bad catalog is a configuration error: refuse before touching the database.
+  const catalog = await loadCatalog(config.catalogDir)
   const { db, timescale } = await openStore(config, log)
   const registry = new DeviceRegistry(db)
+  await registry.loadModels()
   const pipeline = await IngestPipeline.start(
     db,
     { walDir: path.join(config.dataDir, 'wal'), queueRows: config.writer.queueRows, batchRows: config.writer.batchRows, flushMs: config.writer.flushMs },
@@ -36,6 +47,17 @@ export async function startFaultline(config: Config, log: Logger = createLogger(
     metrics,
   )
   const lastSeen = recordLastSeen(pipeline.accepted$, registry, log)
+
+  // Detectors resume from what is stored, once the write-ahead log replay has landed.
+  await pipeline.settled()
+  const tickets = new TicketRepository(db, clock, config.timeZone)
+  const policy = { sla: config.sla, timeZone: config.timeZone }
+  const initial = await loadDetectorState(db, catalog, await registry.lastSeen(), clock.now())
+  const detections$ = pipeline.accepted$.pipe(filter(fromDevice), detections({ catalog, modelOf: registry.modelOf, initial }), share())
+  const ticketing = lastValueFrom(
+    detections$.pipe(repairTickets({ catalog, device: (id) => registry.get(id), tickets, clock, policy, log: log.child({ component: 'rules' }) })),
+    { defaultValue: undefined },
+  )
   const receive = receiver(pipeline, config, log.child({ component: 'ingest' }), metrics)
   const broker = await startBroker(
     { host: config.host, port: config.mqttPort, tls: config.tls, maxPayloadBytes: config.maxPayloadBytes, aclViolationsMax: config.aclViolationsMax },
@@ -45,7 +67,7 @@ export async function startFaultline(config: Config, log: Logger = createLogger(
     // Printed once, to the terminal and not to the log, and never stored in the clear.
     process.stdout.write(`\nFaultline API token (shown once; kept only as a hash in ${config.dataDir}):\n  ${token}\n\n`)
   })
-  const app = await buildApi({ db, timescale, registry, broker, metrics, apiTokenHash, log })
+  const app = await buildApi({ db, timescale, registry, broker, metrics, apiTokenHash, log, catalog, tickets, clock, policy })
   await app.listen({ host: config.host, port: config.httpPort })
   const httpPort = app.server.address() as { port: number }
   log.info({ mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale }, 'Faultline listening')
@@ -59,7 +81,7 @@ export async function startFaultline(config: Config, log: Logger = createLogger(
         await app.close()
         await broker.close()
         await pipeline.close()
-        await lastSeen
+        await Promise.all([lastSeen, ticketing])
         await db.close()
         log.info('Faultline stopped; everything accepted is stored')
       })()),

@@ -5,15 +5,21 @@ import { createWebSocketStream } from 'ws'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
 import type { Broker } from '../broker/index.js'
+import type { Catalog } from '../catalog/index.js'
+import type { Clock } from '../clock.js'
 import type { DeviceRegistry } from '../devices/index.js'
 import type { Metrics } from '../metrics.js'
+import type { TicketPolicy } from '../rules/index.js'
 import type { Database } from '../store/index.js'
+import type { TicketRepository } from '../tickets/index.js'
 import { bearerAuth } from './auth.js'
+import { catalogRoutes } from './catalog.js'
 import { deadLetterRoutes } from './dead-letters.js'
 import { devicesRoutes } from './devices.js'
 import { installErrorHandler } from './errors.js'
 import { operationsRoutes } from './operations.js'
 import { telemetryRoutes } from './telemetry.js'
+import { ticketRoutes } from './tickets.js'
 
 export interface ApiDeps {
   db: Database
@@ -23,6 +29,10 @@ export interface ApiDeps {
   metrics: Metrics
   apiTokenHash: string
   log: Logger
+  catalog: Catalog
+  tickets: TicketRepository
+  clock: Clock
+  policy: TicketPolicy
 }
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -51,6 +61,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       await api.register(devicesRoutes, { registry: deps.registry })
       await api.register(telemetryRoutes, { db: deps.db, timescale: deps.timescale })
       await api.register(deadLetterRoutes, { db: deps.db })
+      await api.register(catalogRoutes, { catalog: deps.catalog })
+      await api.register(ticketRoutes, { tickets: deps.tickets, registry: deps.registry, catalog: deps.catalog, clock: deps.clock, policy: deps.policy })
     },
     { prefix: '/api' },
   )

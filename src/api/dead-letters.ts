@@ -9,13 +9,13 @@ export const deadLetterRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (
     '/dead-letters',
     { schema: { querystring: z.object({ deviceId: deviceId.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }) } },
     async (req) => {
-      const { rows } = await db.query<{ id: number; time: Date; device_id: string | null; topic: string; reason: string; payload_head: string }>(
+      const { rows } = await db.query<{ id: string; time: Date; device_id: string | null; topic: string; reason: string; payload_head: string }>(
         `SELECT id, time, device_id, topic, reason, payload_head FROM dead_letters
-         WHERE $1::text IS NULL OR device_id = $1 ORDER BY time DESC, id DESC LIMIT $2`,
+         WHERE $1::text IS NULL OR device_id = $1 ORDER BY time DESC LIMIT $2`,
         [req.query.deviceId ?? null, req.query.limit],
       )
       return {
-        deadLetters: rows.map((r) => ({ id: Number(r.id), time: r.time.toISOString(), deviceId: r.device_id, topic: r.topic, reason: r.reason, payloadHead: r.payload_head })),
+        deadLetters: rows.map((r) => ({ id: r.id, time: r.time.toISOString(), deviceId: r.device_id, topic: r.topic, reason: r.reason, payloadHead: r.payload_head })),
       }
     },
   )

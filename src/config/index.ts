@@ -2,6 +2,7 @@
 // (FAULTLINE_MQTT_PORT=1884 and --mqtt-port 1884 are one setting; a flag wins).
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
+import { slaConfigSchema, type SlaConfig } from '../rules/priority.js'
 
 const port = z.coerce.number().int().min(0).max(65535)
 const positiveInt = z.coerce.number().int().positive()
@@ -27,6 +28,29 @@ const settings = {
   FAULTLINE_ACL_VIOLATIONS_MAX: positiveInt.default(5),
   FAULTLINE_RETENTION_DAYS: positiveInt.default(365),
   FAULTLINE_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
+  FAULTLINE_CATALOG_DIR: text.default('./config/catalog'),
+  FAULTLINE_SLA: z
+    .string()
+    .optional()
+    .transform((json, ctx) => {
+      if (json === undefined) return slaConfigSchema.parse({})
+      try {
+        return slaConfigSchema.parse(JSON.parse(json))
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `expected JSON such as {"P1":{"respondWithin":"15m","resolveWithin":"4h"}}: ${err instanceof z.ZodError ? z.prettifyError(err) : (err as Error).message}` })
+        return z.NEVER
+      }
+    }),
+  FAULTLINE_TIME_ZONE: text
+    .default('UTC')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz })
+        return true
+      } catch {
+        return false
+      }
+    }, 'expected an IANA time zone such as UTC or Asia/Shanghai'),
 } satisfies Record<string, z.ZodType>
 
 type Settings = { [K in keyof typeof settings]: z.output<(typeof settings)[K]> }
@@ -52,6 +76,11 @@ export interface Config {
   aclViolationsMax: number
   retentionDays: number
   shutdownTimeoutMs: number
+  /** product models: warranty policies, fault codes, thresholds, service plans */
+  catalogDir: string
+  sla: SlaConfig
+  /** the calendar that dates faults for warranty and numbers tickets */
+  timeZone: string
 }
 
 export class ConfigError extends Error {
@@ -115,6 +144,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     aclViolationsMax: s.FAULTLINE_ACL_VIOLATIONS_MAX,
     retentionDays: s.FAULTLINE_RETENTION_DAYS,
     shutdownTimeoutMs: s.FAULTLINE_SHUTDOWN_TIMEOUT_MS,
+    catalogDir: s.FAULTLINE_CATALOG_DIR,
+    sla: s.FAULTLINE_SLA,
+    timeZone: s.FAULTLINE_TIME_ZONE,
   }
 }
 

@@ -55,3 +55,4 @@ export function detections({
       suppressFlapping(flapping.windowMs, flapping.maxTransitions, scheduler),
     )
 }
+export { loadDetectorState } from './restore.js'

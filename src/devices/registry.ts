@@ -64,7 +64,18 @@ export class DeviceExistsError extends Error {
 }
 
 export class DeviceRegistry {
+  /** device id → model, for the detectors, which look it up per message and cannot wait for a query */
+  private readonly models = new Map<string, string>()
+
   constructor(private readonly db: Database) {}
+
+  /** Loads every device's model; devices registered or connecting later are added as they come. */
+  async loadModels(): Promise<void> {
+    const { rows } = await this.db.query<{ id: string; model: string }>('SELECT id, model FROM devices')
+    for (const r of rows) this.models.set(r.id, r.model)
+  }
+
+  readonly modelOf = (deviceId: string): string | undefined => this.models.get(deviceId)
 
   /** Registers a device and returns its token, which is not stored and cannot be shown again. */
   async register(input: NewDevice): Promise<{ device: Device; token: string }> {
@@ -78,6 +89,7 @@ export class DeviceRegistry {
         input.site ?? null, input.region ?? null, input.warrantyExtendedUntil ?? null, hashSecret(token)],
     )
     if (rows.length === 0) throw new DeviceExistsError(`device ${input.id} is already registered`)
+    this.models.set(input.id, input.model)
     return { device: toDevice(rows[0]!), token }
   }
 
@@ -104,9 +116,18 @@ export class DeviceRegistry {
 
   /** Checks an MQTT CONNECT's credentials. */
   async verify(id: string, token: string): Promise<'ok' | 'unknown_device' | 'wrong_token'> {
-    const { rows } = await this.db.query<{ token_hash: string }>(`SELECT token_hash FROM devices WHERE id = $1`, [id])
+    const { rows } = await this.db.query<{ token_hash: string; model: string }>(`SELECT token_hash, model FROM devices WHERE id = $1`, [id])
     if (!rows[0]) return 'unknown_device'
-    return secretMatches(token, rows[0].token_hash) ? 'ok' : 'wrong_token'
+    if (!secretMatches(token, rows[0].token_hash)) return 'wrong_token'
+    // Registered through another Faultline process, perhaps: learn its model now that it connects here.
+    this.models.set(id, rows[0].model)
+    return 'ok'
+  }
+
+  /** When each device was last heard from, epoch ms, for the offline detector to resume from. */
+  async lastSeen(): Promise<Map<string, number>> {
+    const { rows } = await this.db.query<{ id: string; last_seen_at: Date }>('SELECT id, last_seen_at FROM devices WHERE last_seen_at IS NOT NULL')
+    return new Map(rows.map((r) => [r.id, r.last_seen_at.getTime()]))
   }
 
   /** Records when devices were last heard from (one statement for many devices). */

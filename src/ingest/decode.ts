@@ -1,4 +1,5 @@
-// Turns a device's publish into records, or into one dead letter that says why not. Pure: no I/O, no clock.
+// Turns a device's publish into records, or into one dead letter that says why not. No I/O, no clock.
+import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { payloadSchemas, type Channel, type EventPayload, type StatusPayload, type TelemetrySample } from '../../schemas/messages.js'
 import type { DeadLetterRecord, DeviceRecord } from './records.js'
@@ -32,6 +33,7 @@ const storable = (text: string) => text.replaceAll('\u0000', '\uFFFD')
 export function deadLetter(publish: Publish, message: string): DeadLetterRecord {
   return {
     kind: 'dead_letter',
+    id: randomUUID(),
     deviceId: publish.deviceId,
     topic: storable(publish.topic),
     reason: storable(message),

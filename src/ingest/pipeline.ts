@@ -2,9 +2,9 @@
 //
 // Admission is bounded by rows not yet in the database. When that queue is full, accept() waits, the broker
 // stops reading from the client that sent the message, and TCP pushes back on the device: nothing is dropped.
-import { defer, lastValueFrom, mergeMap, Subject, tap, timer, retry, map, type Observable } from 'rxjs'
+import { defer, lastValueFrom, map, mergeMap, Subject, tap, type Observable } from 'rxjs'
 import type { Logger } from 'pino'
-import type { Database } from '../store/index.js'
+import { retryWithBackoff, type Database } from '../store/index.js'
 import type { Metrics } from '../metrics.js'
 import { batchByRows } from './batch-by-rows.js'
 import { rowCount, type IngestRecord } from './records.js'
@@ -24,8 +24,6 @@ export interface PipelineOptions {
   batchRows?: number
   flushMs: number
 }
-
-const backoffMs = (attempt: number) => Math.min(100 * 2 ** (attempt - 1), 5_000) * (0.75 + Math.random() / 2)
 
 export class IngestPipeline {
   private readonly entries = new Subject<Entry>()
@@ -87,6 +85,11 @@ export class IngestPipeline {
     return this.queuedRows
   }
 
+  /** Resolves once everything admitted so far (the replayed log included) is in the database. */
+  async settled(): Promise<void> {
+    while (this.queuedRows > 0) await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+
   /** Stops admitting, writes everything admitted, closes the log. Waits as long as the database is unreachable. */
   async close(): Promise<void> {
     this.closed = true
@@ -117,12 +120,9 @@ export class IngestPipeline {
         mergeMap(
           (batch) =>
             defer(() => this.db.transaction((tx) => writeRecords(tx, batch.flatMap((e) => e.records)))).pipe(
-              retry({
-                delay: (err: Error, attempt) => {
-                  this.metrics.writeRetries.inc()
-                  if (attempt === 1) this.log.warn({ err: err.message }, 'database write failed; retrying with backoff, holding the batch')
-                  return timer(backoffMs(attempt))
-                },
+              retryWithBackoff((err, attempt) => {
+                this.metrics.writeRetries.inc()
+                if (attempt === 1) this.log.warn({ err: err.message }, 'database write failed; retrying with backoff, holding the batch')
               }),
               map(() => batch),
             ),

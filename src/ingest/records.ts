@@ -35,6 +35,8 @@ export interface StatusRecord {
 
 export interface DeadLetterRecord {
   kind: 'dead_letter'
+  /** a dead letter has no natural key: this one keeps a replay of the write-ahead log from storing it twice */
+  id: string
   deviceId: string | null
   topic: string
   reason: string

@@ -37,6 +37,7 @@ export class WriteAheadLog {
   private written: { segment: Segment; handle: FileHandle } | null = null
   private pending: PendingWrite[] = []
   private flushing: Promise<void> | null = null
+  private readonly removals = new Set<Promise<void>>()
 
   private constructor(
     private readonly dir: string,
@@ -97,6 +98,7 @@ export class WriteAheadLog {
     await this.written?.handle.close()
     this.written = null
     this.seal(this.active)
+    await Promise.all(this.removals)
   }
 
   private newSegment(): Segment {
@@ -110,7 +112,9 @@ export class WriteAheadLog {
 
   private remove(segment: Segment): void {
     // A segment with no file yet (nothing flushed to it) has nothing to remove.
-    unlink(segment.file).catch(() => {})
+    const removal = unlink(segment.file).catch(() => {})
+    this.removals.add(removal)
+    void removal.then(() => this.removals.delete(removal))
   }
 
   private async flushLoop(): Promise<void> {
@@ -140,6 +144,9 @@ export class WriteAheadLog {
     if (this.written?.segment === segment) return this.written.handle
     await this.written?.handle.close()
     this.written = { segment, handle: await open(segment.file, 'a') }
+    // The new file's directory entry must survive a power cut too, not only its contents.
+    const dir = await open(this.dir, 'r')
+    await dir.sync().finally(() => dir.close())
     return this.written.handle
   }
 }

@@ -63,9 +63,11 @@ async function writeStatus(tx: Queryable, records: StatusRecord[]): Promise<void
 
 async function writeDeadLetters(tx: Queryable, records: DeadLetterRecord[]): Promise<void> {
   await tx.query(
-    `INSERT INTO dead_letters (time, device_id, topic, reason, payload_head)
-     SELECT ${ms('t')}, d, tp, rs, p FROM unnest($1::float8[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(t, d, tp, rs, p)`,
+    `INSERT INTO dead_letters (id, time, device_id, topic, reason, payload_head)
+     SELECT i, ${ms('t')}, d, tp, rs, p FROM unnest($1::uuid[], $2::float8[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(i, t, d, tp, rs, p)
+     ON CONFLICT DO NOTHING`,
     [
+      records.map((r) => r.id),
       records.map((r) => r.time),
       records.map((r) => r.deviceId),
       records.map((r) => r.topic),

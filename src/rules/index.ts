@@ -12,3 +12,5 @@ export {
   type SlaTarget,
 } from './priority.js'
 export { isRepeatRepair, repeatRepairWindowMs } from './repeat-repair.js'
+export { draftRepairTicket, type Fault, type TicketDevice, type TicketDraft, type TicketPolicy } from './repair-ticket.js'
+export { repairTickets, faultOf, type RulesStageDeps } from './stage.js'

@@ -42,3 +42,4 @@ export async function openStore(
     throw err
   }
 }
+export { retryWithBackoff } from './retry.js'

@@ -1,10 +1,10 @@
-// Applies migrations/*.sql in name order, each once, each in its own transaction.
-// A migration is recorded as started before it runs and finished in the same transaction as its SQL, so a
-// started-but-unfinished row means someone applied it by hand or outside a transaction: refuse to guess.
+// Applies migrations/*.sql in name order, each once, each in its own transaction under a lock.
+// A migration is recorded as started before it runs and finished after its SQL, so a started-but-unfinished
+// row means someone applied it by hand or outside this runner: refuse to guess.
 import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { Database } from './database.js'
+import type { Database, Queryable } from './database.js'
 
 export class MigrationError extends Error {
   override name = 'MigrationError'
@@ -33,11 +33,14 @@ async function readMigrations(dir: string): Promise<Migration[]> {
 }
 
 /** Creates the extension where the server has it; the embedded engine does not list it in pg_available_extensions. */
-async function enableTimescale(db: Database): Promise<boolean> {
+async function enableTimescale(tx: Queryable): Promise<boolean> {
+  await tx.exec('SAVEPOINT timescale')
   try {
-    await db.exec('CREATE EXTENSION IF NOT EXISTS timescaledb')
+    await tx.exec('CREATE EXTENSION IF NOT EXISTS timescaledb')
+    await tx.exec('RELEASE SAVEPOINT timescale')
     return true
   } catch {
+    await tx.exec('ROLLBACK TO SAVEPOINT timescale')
     return false
   }
 }
@@ -49,22 +52,19 @@ export interface MigrationReport {
   timescale: boolean
 }
 
+const LOCK = `SELECT pg_advisory_xact_lock(hashtext('faultline.migrations'))`
+
 export async function migrate(db: Database, dir: string): Promise<MigrationReport> {
   const migrations = await readMigrations(dir)
-  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    name text PRIMARY KEY, checksum text NOT NULL,
-    started_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz)`)
-  const timescale = await enableTimescale(db)
-
-  // Several Faultline processes may start against one database: one migrates, the others wait for it.
-  return db.transaction(async (lock) => {
-    await lock.query(`SELECT pg_advisory_xact_lock(hashtext('faultline.migrations'))`)
-    const recorded = new Map(
-      (await lock.query<{ name: string; checksum: string; finished_at: Date | null }>(
-        'SELECT name, checksum, finished_at FROM schema_migrations',
-      )).rows.map((r) => [r.name, r]),
-    )
-    const report: MigrationReport = { applied: [], skipped: [], timescale }
+  // Several Faultline processes may start against one database: each step takes the lock and re-reads what
+  // is applied, so one migrates and the others find it done.
+  const { timescale, pending } = await db.transaction(async (tx) => {
+    await tx.query(LOCK)
+    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      name text PRIMARY KEY, checksum text NOT NULL,
+      started_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz)`)
+    const timescale = await enableTimescale(tx)
+    const recorded = await appliedMigrations(tx)
     for (const m of migrations) {
       const done = recorded.get(m.name)
       if (done && !done.finished_at) {
@@ -73,16 +73,31 @@ export async function migrate(db: Database, dir: string): Promise<MigrationRepor
       if (done && done.checksum !== m.checksum) {
         throw new MigrationError(`migration ${m.name} changed after it was applied: add a new migration instead of editing an applied one`)
       }
-      if (done) continue
-      if (m.requiresTimescale && !timescale) {
-        report.skipped.push(m.name)
-        continue
-      }
-      await lock.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [m.name, m.checksum])
-      await lock.exec(m.sql)
-      await lock.query('UPDATE schema_migrations SET finished_at = now() WHERE name = $1', [m.name])
-      report.applied.push(m.name)
     }
-    return report
+    return { timescale, pending: migrations.filter((m) => !recorded.has(m.name)) }
   })
+
+  const report: MigrationReport = { applied: [], skipped: [], timescale }
+  for (const m of pending) {
+    if (m.requiresTimescale && !timescale) {
+      report.skipped.push(m.name)
+      continue
+    }
+    // Each migration in its own transaction: a failing one leaves nothing behind, the ones before it stay.
+    const applied = await db.transaction(async (tx) => {
+      await tx.query(LOCK)
+      if ((await appliedMigrations(tx)).has(m.name)) return false
+      await tx.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [m.name, m.checksum])
+      await tx.exec(m.sql)
+      await tx.query('UPDATE schema_migrations SET finished_at = now() WHERE name = $1', [m.name])
+      return true
+    })
+    if (applied) report.applied.push(m.name)
+  }
+  return report
+}
+
+async function appliedMigrations(tx: Queryable) {
+  const { rows } = await tx.query<{ name: string; checksum: string; finished_at: Date | null }>('SELECT name, checksum, finished_at FROM schema_migrations')
+  return new Map(rows.map((r) => [r.name, r]))
 }

@@ -23,6 +23,8 @@ export async function openEmbeddedDatabase(dir: string): Promise<Database> {
     extensions: { timescaledb },
     parsers: { [types.INT8]: (v: string) => Number(v), [types.DATE]: (v: string) => v },
   })
+  // A reopened engine does not load the extension's library until told to, and its functions refuse to run.
+  await db.exec(`LOAD 'timescaledb'`)
   return {
     backend: 'embedded',
     // The engine runs on the main thread at ~13 µs a row: 1,000 rows hold the event loop ~15 ms.

@@ -1,0 +1,124 @@
+// /api/tickets: the repair and maintenance tickets, their lifecycle, and tickets opened by hand.
+import { randomUUID } from 'node:crypto'
+import { z } from 'zod'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { exclusionCause, severity, type Catalog } from '../catalog/index.js'
+import type { Clock } from '../clock.js'
+import { deviceId, type DeviceRegistry } from '../devices/index.js'
+import { draftRepairTicket, priorities, type TicketPolicy } from '../rules/index.js'
+import { IllegalTransition, statuses, TicketNotFound, TransitionConflict, type TicketRepository } from '../tickets/index.js'
+import { HttpError, notFound } from './errors.js'
+
+/** `status=open,assigned`: any of several values */
+const anyOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.string().transform((s) => s.split(',').map((v) => v.trim())).pipe(z.array(z.enum(values)).min(1))
+
+const ticketQuery = z.object({
+  status: anyOf(statuses).optional(),
+  priority: anyOf(priorities).optional(),
+  deviceId: deviceId.optional(),
+  kind: z.enum(['repair', 'maintenance']).optional(),
+  warranty: z.enum(['in_warranty', 'out_of_warranty', 'excluded']).optional(),
+  cursor: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+})
+
+const ticketRef = z.object({ id: z.string().regex(/^(\d+|SR\d{8}-\d{4,})$/, 'a ticket id or number such as SR20261123-0001') })
+
+const actor = z.string().trim().min(1).max(100)
+
+const transition = z
+  .strictObject({
+    to: z.enum(statuses),
+    by: actor,
+    note: z.string().max(2000).optional(),
+    technician: z.string().trim().min(1).max(100).optional(),
+    resolution: z.string().trim().min(1).max(2000).optional(),
+    partsUsed: z.array(z.strictObject({ partNo: z.string().min(1).max(64), qty: z.number().int().positive(), name: z.string().max(200).optional() })).max(100).optional(),
+    laborHours: z.number().nonnegative().max(1000).optional(),
+    satisfaction: z.number().int().min(1).max(5).optional(),
+    comment: z.string().max(2000).optional(),
+  })
+  .superRefine((t, ctx) => {
+    const requires = (field: 'technician' | 'resolution' | 'satisfaction', why: string) => {
+      if (t[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: why })
+    }
+    if (t.to === 'assigned') requires('technician', 'assigning needs the technician')
+    if (t.to === 'resolved') requires('resolution', 'resolving needs what was done')
+    if (t.to === 'closed') requires('satisfaction', "closing records the customer's satisfaction (1-5) from the follow-up call")
+  })
+
+const manualTicket = z.strictObject({
+  deviceId,
+  by: actor,
+  code: z.string().min(1).max(64).optional(),
+  title: z.string().trim().min(1).max(200).optional(),
+  component: z.string().max(64).optional(),
+  severity: severity.optional(),
+  cause: exclusionCause.optional(),
+  note: z.string().max(2000).optional(),
+  /** when the fault happened; now if absent */
+  at: z.iso.datetime({ offset: true }).optional(),
+})
+
+export const ticketRoutes: FastifyPluginAsyncZod<{
+  tickets: TicketRepository
+  registry: DeviceRegistry
+  catalog: Catalog
+  clock: Clock
+  policy: TicketPolicy
+}> = async (app, { tickets, registry, catalog, clock, policy }) => {
+  app.get('/tickets', { schema: { querystring: ticketQuery } }, async (req) => {
+    const q = req.query
+    const page = await tickets.list({ status: q.status, priority: q.priority, deviceId: q.deviceId, kind: q.kind, warranty: q.warranty, before: q.cursor, limit: q.limit })
+    return { tickets: page, next: page.length === q.limit ? page.at(-1)!.id : null }
+  })
+
+  app.get('/tickets/:id', { schema: { params: ticketRef } }, async (req) => {
+    const ticket = await tickets.get(req.params.id)
+    if (!ticket) throw notFound(`ticket ${req.params.id}`)
+    return ticket
+  })
+
+  app.post('/tickets/:id/transitions', { schema: { params: ticketRef, body: transition } }, async (req) => {
+    try {
+      return await tickets.transition(req.params.id, req.body)
+    } catch (err) {
+      if (err instanceof TicketNotFound) throw notFound(`ticket ${req.params.id}`)
+      if (err instanceof IllegalTransition) {
+        throw new HttpError(409, 'illegal_transition', err.message, { from: err.from, allowed: err.allowed })
+      }
+      if (err instanceof TransitionConflict) throw new HttpError(409, 'conflict', err.message)
+      throw err
+    }
+  })
+
+  // A phone report goes through the same warranty and priority rules as a detection.
+  app.post('/tickets', { schema: { body: manualTicket } }, async (req, reply) => {
+    const body = req.body
+    const device = await registry.get(body.deviceId)
+    if (!device) throw new HttpError(400, 'bad_request', `body.deviceId: device ${body.deviceId} is not registered`)
+    const model = catalog.get(device.model)
+    const known = body.code === undefined ? undefined : model?.faultCodes.get(body.code)
+    const title = body.title ?? known?.title
+    if (!title) throw new HttpError(400, 'bad_request', 'body.title: needed when the fault code is absent or unknown to the model')
+    const draft = draftRepairTicket(
+      {
+        trigger: 'manual',
+        // With a code it is the same fault a device may report: both count toward one open ticket.
+        condition: body.code === undefined ? `manual:${randomUUID()}` : `fault:${body.code}`,
+        severity: body.severity ?? known?.severity ?? 'major',
+        title,
+        component: body.component ?? known?.component,
+        code: body.code,
+        cause: body.cause,
+        at: body.at ? Date.parse(body.at) : clock.now(),
+      },
+      device,
+      model,
+      clock.now(),
+      policy,
+    )
+    return reply.code(201).send(await tickets.open(draft, body.by, body.note))
+  })
+}

@@ -1,0 +1,117 @@
+// The rules stage's decision for a repair: what the ticket says, how urgent it is, and who pays. Pure.
+import type { ExclusionCause, PartLine, ProductModel, Severity } from '../catalog/index.js'
+import { escalate, priorityFor, slaDeadlines, type Priority, type SlaConfig } from './priority.js'
+import { quoteRepair, type Quote } from './quote.js'
+import { judgeWarranty, type WarrantyJudgement } from './warranty.js'
+
+/** The device facts a ticket carries and the warranty check needs. */
+export interface TicketDevice {
+  id: string
+  model: string
+  serial: string
+  purchasedAt: string
+  warrantyExtendedUntil?: string
+  customer?: { name: string; phone?: string; address?: string }
+  site?: string
+  region?: string
+}
+
+/** What went wrong: from a detection, or from a customer's phone call. */
+export interface Fault {
+  trigger: 'fault_code' | 'threshold' | 'offline' | 'manual'
+  /** the ticket's dedupe key on the device: `fault:E1`, `threshold:<rule>`, `offline`, `manual:<ref>` */
+  condition: string
+  severity: Severity
+  title: string
+  component?: string
+  code?: string
+  ruleId?: string
+  /** a cause the warranty may exclude, when known (a phone report, a technician) */
+  cause?: ExclusionCause
+  /** when it happened, epoch ms: the warranty is judged on this day */
+  at: number
+}
+
+export interface TicketPolicy {
+  sla: SlaConfig
+  timeZone: string
+}
+
+export interface TicketDraft {
+  kind: 'repair' | 'maintenance'
+  trigger: Fault['trigger'] | 'schedule' | 'usage' | 'season'
+  device: TicketDevice
+  condition: string
+  code?: string
+  ruleId?: string
+  title: string
+  component?: string
+  severity?: Severity
+  /** the likely cause, for the technician */
+  cause?: string
+  priority: Priority
+  respondBy: number
+  resolveBy: number
+  warranty: WarrantyJudgement
+  billing: 'free' | 'chargeable'
+  quote?: Quote
+  firstSeen: number
+  repeatOf?: { id: number; number: string }
+}
+
+/** Finding the cause takes time even when no part is known to be at fault. */
+const DIAGNOSIS_HOURS = 1
+
+function likelyRepair(fault: Fault, model: ProductModel) {
+  const code = fault.code === undefined ? undefined : model.faultCodes.get(fault.code)
+  if (code) return { parts: code.parts, labourHours: code.labourHours, safetyHazard: code.safetyHazard, cause: code.cause }
+  const rule = fault.ruleId === undefined ? undefined : model.thresholds.find((r) => r.id === fault.ruleId)
+  return { parts: [] as PartLine[], labourHours: DIAGNOSIS_HOURS, safetyHazard: rule?.safetyHazard ?? false, cause: undefined }
+}
+
+/**
+ * Decides a repair ticket. `now` starts the SLA clock; the fault's own time dates the warranty. A repeat of a
+ * repair resolved within the last week is one priority level more urgent.
+ */
+export function draftRepairTicket(
+  fault: Fault,
+  device: TicketDevice,
+  model: ProductModel | undefined,
+  now: number,
+  policy: TicketPolicy,
+  repeatOf?: { id: number; number: string },
+): TicketDraft {
+  const repair = model ? likelyRepair(fault, model) : undefined
+  const warranty: WarrantyJudgement = model
+    ? judgeWarranty({
+        policy: model.warranty,
+        purchasedAt: device.purchasedAt,
+        warrantyExtendedUntil: device.warrantyExtendedUntil,
+        component: fault.component,
+        cause: fault.cause,
+        at: fault.at,
+        timeZone: policy.timeZone,
+      })
+    : { decision: 'out_of_warranty', reason: `model ${device.model} is not in the catalog: judge the warranty by hand`, coverageEnds: device.purchasedAt, chargeable: true }
+  const base = priorityFor({ severity: fault.severity, safetyHazard: repair?.safetyHazard })
+  const priority = repeatOf ? escalate(base) : base
+  return {
+    kind: 'repair',
+    trigger: fault.trigger,
+    device,
+    condition: fault.condition,
+    code: fault.code,
+    ruleId: fault.ruleId,
+    title: fault.title,
+    component: fault.component,
+    severity: fault.severity,
+    cause: fault.cause ?? repair?.cause,
+    priority,
+    ...slaDeadlines(priority, now, policy.sla),
+    warranty,
+    billing: warranty.chargeable ? 'chargeable' : 'free',
+    quote: warranty.chargeable && model && repair ? quoteRepair(model.warranty, repair.parts, repair.labourHours) : undefined,
+    firstSeen: fault.at,
+    repeatOf,
+  }
+}

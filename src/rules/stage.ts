@@ -1,0 +1,50 @@
+// The rules stage: every detection is decided (warranty, quote, priority, SLA) and handed to the ticket
+// repository, one at a time so a device's raise and clear are applied in order.
+import { concatMap, defer, type OperatorFunction } from 'rxjs'
+import type { Logger } from 'pino'
+import type { Catalog } from '../catalog/index.js'
+import type { Clock } from '../clock.js'
+import type { Detection } from '../detect/index.js'
+import { retryWithBackoff } from '../store/index.js'
+import type { DetectionOutcome, TicketRepository } from '../tickets/index.js'
+import { draftRepairTicket, type Fault, type TicketDevice, type TicketPolicy } from './repair-ticket.js'
+
+export interface RulesStageDeps {
+  catalog: Catalog
+  device: (id: string) => Promise<TicketDevice | undefined>
+  tickets: TicketRepository
+  clock: Clock
+  policy: TicketPolicy
+  log: Logger
+}
+
+export const faultOf = (d: Detection): Fault => ({
+  trigger: d.trigger,
+  condition: d.condition,
+  severity: d.severity,
+  title: d.title,
+  component: d.component,
+  code: d.code,
+  ruleId: d.ruleId,
+  at: d.time,
+})
+
+export function repairTickets(deps: RulesStageDeps): OperatorFunction<Detection, DetectionOutcome> {
+  const apply = async (d: Detection): Promise<DetectionOutcome> => {
+    const device = await deps.device(d.deviceId)
+    // Detections come from authenticated devices; one deleted meanwhile has nobody to repair for.
+    if (!device) return { action: 'duplicate' }
+    const model = deps.catalog.get(device.model)
+    return deps.tickets.applyDetection(d, (repeatOf) => draftRepairTicket(faultOf(d), device, model, deps.clock.now(), deps.policy, repeatOf))
+  }
+  return (detections) =>
+    detections.pipe(
+      concatMap((d) =>
+        defer(() => apply(d)).pipe(
+          retryWithBackoff((err, attempt) => {
+            if (attempt === 1) deps.log.warn({ err: err.message, deviceId: d.deviceId, condition: d.condition }, 'rules stage: retrying a detection')
+          }),
+        ),
+      ),
+    )
+}

@@ -1,0 +1,17 @@
+import { retry, timer, type MonoTypeOperatorFunction } from 'rxjs'
+
+/** 100 ms, doubling to 5 s, ±25 % so many writers do not retry in step. */
+const backoffMs = (attempt: number) => Math.min(100 * 2 ** (attempt - 1), 5_000) * (0.75 + Math.random() / 2)
+
+/**
+ * Retries a database write until it succeeds: what was accepted is held, never dropped. `onRetry` hears of
+ * every failure (attempt counts from 1) for logging and metrics.
+ */
+export function retryWithBackoff<T>(onRetry: (err: Error, attempt: number) => void): MonoTypeOperatorFunction<T> {
+  return retry({
+    delay: (err: Error, attempt) => {
+      onRetry(err, attempt)
+      return timer(backoffMs(attempt))
+    },
+  })
+}

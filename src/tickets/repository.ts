@@ -1,0 +1,243 @@
+// Tickets in the database: opened and updated from detections, moved through their lifecycle by people.
+// Every write is one transaction; "one open ticket per device and condition" is the tickets_one_open index,
+// so two Faultline processes racing on the same fault still open one.
+import type { Detection } from '../detect/index.js'
+import type { TicketDraft } from '../rules/repair-ticket.js'
+import { calendarDate } from '../rules/warranty.js'
+import type { Database, Queryable } from '../store/index.js'
+import type { Clock } from '../clock.js'
+import { allowedTransitions, finishedStatuses, type Status } from './lifecycle.js'
+import { toTicket, ticketColumns, type Ticket, type TicketRow, type HistoryEntry } from './ticket.js'
+
+const SYSTEM = 'faultline'
+const REPEAT_WINDOW = '7 days'
+const finished = finishedStatuses.map((s) => `'${s}'`).join(', ')
+
+export class TicketNotFound extends Error {
+  override name = 'TicketNotFound'
+}
+export class IllegalTransition extends Error {
+  constructor(
+    readonly from: Status,
+    readonly to: Status,
+    readonly allowed: readonly Status[],
+  ) {
+    super(`a ${from} ticket cannot become ${to}; from ${from} it can become: ${allowed.length > 0 ? allowed.join(', ') : 'nothing (final)'}`)
+  }
+}
+export class TransitionConflict extends Error {
+  override name = 'TransitionConflict'
+}
+
+export type DetectionOutcome =
+  | { action: 'duplicate' }
+  | { action: 'cleared' | 'occurrence' | 'opened'; ticket: Ticket }
+  | { action: 'cleared'; ticket: undefined }
+
+export interface TransitionRequest {
+  to: Status
+  by: string
+  note?: string
+  technician?: string
+  resolution?: string
+  partsUsed?: { partNo: string; qty: number; name?: string }[]
+  laborHours?: number
+  satisfaction?: number
+  comment?: string
+}
+
+export interface TicketFilter {
+  status?: Status[]
+  priority?: string[]
+  deviceId?: string
+  kind?: 'repair' | 'maintenance'
+  warranty?: string
+  /** tickets older than this id (the previous page's `next`) */
+  before?: number
+  limit: number
+}
+
+async function record(tx: Queryable, ticketId: number, at: number, by: string, action: string, status: Status, note?: string, details?: unknown) {
+  await tx.query(
+    `INSERT INTO ticket_history (ticket_id, at, by, action, status, note, details) VALUES ($1, to_timestamp($2 / 1000.0), $3, $4, $5, $6, $7)`,
+    [ticketId, at, by, action, status, note ?? null, details === undefined ? null : JSON.stringify(details)],
+  )
+}
+
+export class TicketRepository {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly timeZone: string,
+  ) {}
+
+  /**
+   * Stores a detection and does what it calls for: a clear marks the open ticket cleared, a raise adds an
+   * occurrence to the open ticket or opens one from `draft` (given the resolved ticket it repeats, if any).
+   * A detection already stored is a duplicate and changes nothing.
+   */
+  async applyDetection(d: Detection, draft: (repeatOf?: { id: number; number: string }) => TicketDraft): Promise<DetectionOutcome> {
+    return this.db.transaction(async (tx) => {
+      const stored = await tx.query(
+        `INSERT INTO fault_events (time, device_id, condition, state, trigger, severity, title, component, code, rule_id, value, detail)
+         VALUES (to_timestamp($1 / 1000.0), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
+        [d.time, d.deviceId, d.condition, d.state, d.trigger, d.severity, d.title, d.component ?? null, d.code ?? null, d.ruleId ?? null, d.value ?? null, d.detail ?? null],
+      )
+      if (stored.rowCount === 0) return { action: 'duplicate' }
+      const now = this.clock.now()
+
+      if (d.state === 'cleared') {
+        const { rows } = await tx.query<{ id: number }>(
+          `UPDATE tickets SET cleared_at = to_timestamp($3 / 1000.0), updated_at = to_timestamp($4 / 1000.0)
+           WHERE device_id = $1 AND condition = $2 AND status NOT IN (${finished}) RETURNING id`,
+          [d.deviceId, d.condition, d.time, now],
+        )
+        if (!rows[0]) return { action: 'cleared', ticket: undefined }
+        const ticket = await this.byId(tx, rows[0].id)
+        await record(tx, ticket.id, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
+        return { action: 'cleared', ticket: await this.byId(tx, ticket.id) }
+      }
+
+      const again = await this.addOccurrence(tx, d.deviceId, d.condition, d.time, now, SYSTEM, d.detail)
+      if (again) return { action: 'occurrence', ticket: again }
+
+      const previous = await tx.query<{ id: number; number: string }>(
+        `SELECT id, number FROM tickets
+         WHERE device_id = $1 AND condition = $2 AND status IN ('resolved', 'closed')
+           AND resolved_at >= to_timestamp($3 / 1000.0) - INTERVAL '${REPEAT_WINDOW}'
+         ORDER BY resolved_at DESC LIMIT 1`,
+        [d.deviceId, d.condition, d.time],
+      )
+      const ticket = await this.insert(tx, draft(previous.rows[0] && { id: Number(previous.rows[0].id), number: previous.rows[0].number }), now, d.detail)
+      return { action: ticket.occurrences === 1 ? 'opened' : 'occurrence', ticket }
+    })
+  }
+
+  /** Opens a ticket by hand (a phone report); one already open for the same condition gains an occurrence. */
+  async open(draft: TicketDraft, by: string, note?: string): Promise<Ticket> {
+    return this.db.transaction(async (tx) => {
+      const now = this.clock.now()
+      return (await this.addOccurrence(tx, draft.device.id, draft.condition, draft.firstSeen, now, by, note)) ?? this.insert(tx, draft, now, note, by)
+    })
+  }
+
+  async get(ref: string): Promise<(Ticket & { history: HistoryEntry[] }) | undefined> {
+    const { rows } = await this.db.query<TicketRow>(`SELECT ${ticketColumns} FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'}`, [ref])
+    if (!rows[0]) return undefined
+    const history = await this.db.query<{ at: Date; by: string; action: string; status: Status; note: string | null; details: unknown }>(
+      `SELECT at, by, action, status, note, details FROM ticket_history WHERE ticket_id = $1 ORDER BY id`,
+      [rows[0].id],
+    )
+    return {
+      ...toTicket(rows[0]),
+      history: history.rows.map((h) => ({ at: h.at.toISOString(), by: h.by, action: h.action, status: h.status, note: h.note ?? undefined, details: h.details ?? undefined })),
+    }
+  }
+
+  /** Newest first. */
+  async list(f: TicketFilter): Promise<Ticket[]> {
+    const { rows } = await this.db.query<TicketRow>(
+      `SELECT ${ticketColumns} FROM tickets
+       WHERE ($1::text[] IS NULL OR status = ANY($1)) AND ($2::text[] IS NULL OR priority = ANY($2))
+         AND ($3::text IS NULL OR device_id = $3) AND ($4::text IS NULL OR kind = $4)
+         AND ($5::text IS NULL OR warranty->>'decision' = $5) AND ($6::bigint IS NULL OR id < $6)
+       ORDER BY id DESC LIMIT $7`,
+      [f.status ?? null, f.priority ?? null, f.deviceId ?? null, f.kind ?? null, f.warranty ?? null, f.before ?? null, f.limit],
+    )
+    return rows.map(toTicket)
+  }
+
+  /** Moves a ticket along its lifecycle; every change is in its history with who and when. */
+  async transition(ref: string, t: TransitionRequest): Promise<Ticket> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: number; status: Status }>(
+        `SELECT id, status FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'} FOR UPDATE`,
+        [ref],
+      )
+      const current = rows[0]
+      if (!current) throw new TicketNotFound(`ticket ${ref} does not exist`)
+      const allowed = allowedTransitions[current.status]
+      if (!allowed.includes(t.to)) throw new IllegalTransition(current.status, t.to, allowed)
+      const now = this.clock.now()
+      if (t.to === 'in_progress' && current.status === 'resolved') {
+        // Reopening: only if no newer ticket has been opened for the same condition meanwhile.
+        const clash = await tx.query<{ number: string }>(
+          `SELECT o.number FROM tickets o JOIN tickets t ON t.id = $1
+           WHERE o.device_id = t.device_id AND o.condition = t.condition AND o.id <> t.id AND o.status NOT IN (${finished})`,
+          [current.id],
+        )
+        if (clash.rows[0]) throw new TransitionConflict(`ticket ${clash.rows[0].number} is already open for this fault: work on that one`)
+      }
+      await tx.query(
+        `UPDATE tickets SET status = $2, updated_at = to_timestamp($3 / 1000.0),
+           technician = coalesce($4, technician),
+           resolution = coalesce($5, resolution),
+           parts_used = coalesce($6::jsonb, parts_used),
+           labor_hours = coalesce($7, labor_hours),
+           satisfaction = coalesce($8, satisfaction),
+           comment = coalesce($9, comment),
+           resolved_at = CASE WHEN $2 = 'resolved' THEN to_timestamp($3 / 1000.0) WHEN $2 = 'in_progress' THEN NULL ELSE resolved_at END,
+           closed_at = CASE WHEN $2 IN ('closed', 'cancelled') THEN to_timestamp($3 / 1000.0) ELSE closed_at END
+         WHERE id = $1`,
+        [current.id, t.to, now, t.technician ?? null, t.resolution ?? null, t.partsUsed ? JSON.stringify(t.partsUsed) : null,
+          t.laborHours ?? null, t.satisfaction ?? null, t.comment ?? null],
+      )
+      const { to: _to, by, note, ...details } = t
+      await record(tx, current.id, now, by, t.to === 'in_progress' && current.status === 'resolved' ? 'reopened' : t.to, t.to, note,
+        Object.keys(details).length > 0 ? details : undefined)
+      return this.byId(tx, current.id)
+    })
+  }
+
+  /** The same condition again on a device with an open ticket: one more occurrence, seen later, not cleared. */
+  private async addOccurrence(tx: Queryable, deviceId: string, condition: string, time: number, now: number, by: string, note?: string) {
+    const { rows } = await tx.query<{ id: number; status: Status }>(
+      `UPDATE tickets SET occurrences = occurrences + 1, last_seen = greatest(last_seen, to_timestamp($3 / 1000.0)),
+              cleared_at = NULL, updated_at = to_timestamp($4 / 1000.0)
+       WHERE device_id = $1 AND condition = $2 AND status NOT IN (${finished}) RETURNING id, status`,
+      [deviceId, condition, time, now],
+    )
+    if (!rows[0]) return undefined
+    await record(tx, rows[0].id, now, by, 'occurrence', rows[0].status, note)
+    return this.byId(tx, rows[0].id)
+  }
+
+  private async byId(tx: Queryable, id: number): Promise<Ticket> {
+    const { rows } = await tx.query<TicketRow>(`SELECT ${ticketColumns} FROM tickets WHERE id = $1`, [id])
+    return toTicket(rows[0]!)
+  }
+
+  /** The next readable number of the day, SR20261123-0001, in the configured time zone. */
+  private async nextNumber(tx: Queryable, now: number): Promise<string> {
+    const day = calendarDate(now, this.timeZone)
+    const { rows } = await tx.query<{ last: number }>(
+      `INSERT INTO ticket_counters (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last`,
+      [day],
+    )
+    return `SR${day.replaceAll('-', '')}-${String(rows[0]!.last).padStart(4, '0')}`
+  }
+
+  private async insert(tx: Queryable, t: TicketDraft, now: number, note?: string, by = SYSTEM): Promise<Ticket> {
+    const number = await this.nextNumber(tx, now)
+    const { rows } = await tx.query<{ id: number; inserted: boolean }>(
+      `INSERT INTO tickets (number, kind, trigger, device_id, model, serial, customer, site, region, condition, code, rule_id, title,
+         component, severity, cause, priority, respond_by, resolve_by, warranty, billing, quote, first_seen, last_seen, repeat_of,
+         created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, to_timestamp($18 / 1000.0),
+         to_timestamp($19 / 1000.0), $20, $21, $22, to_timestamp($23 / 1000.0), to_timestamp($23 / 1000.0), $24,
+         to_timestamp($25 / 1000.0), to_timestamp($25 / 1000.0))
+       ON CONFLICT (device_id, condition) WHERE status NOT IN (${finished})
+       DO UPDATE SET occurrences = tickets.occurrences + 1, last_seen = greatest(tickets.last_seen, excluded.last_seen), updated_at = excluded.updated_at
+       RETURNING id, (xmax = 0) AS inserted`,
+      [number, t.kind, t.trigger, t.device.id, t.device.model, t.device.serial, t.device.customer ? JSON.stringify(t.device.customer) : null,
+        t.device.site ?? null, t.device.region ?? null, t.condition, t.code ?? null, t.ruleId ?? null, t.title, t.component ?? null,
+        t.severity ?? null, t.cause ?? null, t.priority, t.respondBy, t.resolveBy, JSON.stringify(t.warranty), t.billing,
+        t.quote ? JSON.stringify(t.quote) : null, t.firstSeen, t.repeatOf?.id ?? null, now],
+    )
+    const { id, inserted } = rows[0]!
+    const ticket = await this.byId(tx, id)
+    await record(tx, id, now, by, inserted ? 'opened' : 'occurrence', ticket.status, note,
+      inserted ? { priority: t.priority, warranty: t.warranty.decision, repeatOf: t.repeatOf?.number } : undefined)
+    return ticket
+  }
+}
