@@ -56,6 +56,8 @@ export interface TicketDraft {
   billing: 'free' | 'chargeable'
   quote?: Quote
   firstSeen: number
+  /** when the ticket opens: its SLA deadlines run from here */
+  openedAt: number
   repeatOf?: { id: number; number: string }
 }
 
@@ -112,6 +114,7 @@ export function draftRepairTicket(
     billing: warranty.chargeable ? 'chargeable' : 'free',
     quote: warranty.chargeable && model && repair ? quoteRepair(model.warranty, repair.parts, repair.labourHours) : undefined,
     firstSeen: fault.at,
+    openedAt: now,
     repeatOf,
   }
 }

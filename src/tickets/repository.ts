@@ -232,7 +232,7 @@ export class TicketRepository {
       [number, t.kind, t.trigger, t.device.id, t.device.model, t.device.serial, t.device.customer ? JSON.stringify(t.device.customer) : null,
         t.device.site ?? null, t.device.region ?? null, t.condition, t.code ?? null, t.ruleId ?? null, t.title, t.component ?? null,
         t.severity ?? null, t.cause ?? null, t.priority, t.respondBy, t.resolveBy, JSON.stringify(t.warranty), t.billing,
-        t.quote ? JSON.stringify(t.quote) : null, t.firstSeen, t.repeatOf?.id ?? null, now],
+        t.quote ? JSON.stringify(t.quote) : null, t.firstSeen, t.repeatOf?.id ?? null, t.openedAt],
     )
     const { id, inserted } = rows[0]!
     const ticket = await this.byId(tx, id)
