@@ -49,11 +49,12 @@ CREATE TABLE device_status (
 
 CREATE TABLE dead_letters (
   id           uuid PRIMARY KEY,
+  n            bigserial,  -- arrival order, for listing newest first
   time         timestamptz NOT NULL,
   device_id    text,
   topic        text NOT NULL,
   reason       text NOT NULL,
   payload_head text NOT NULL
 );
-CREATE INDEX dead_letters_by_device ON dead_letters (device_id, time DESC);
-CREATE INDEX dead_letters_by_time ON dead_letters (time DESC);
+CREATE INDEX dead_letters_by_device ON dead_letters (device_id, n DESC);
+CREATE INDEX dead_letters_by_arrival ON dead_letters (n DESC);

@@ -23,8 +23,11 @@ export const telemetrySample = z.strictObject({
     .refine((m) => Object.keys(m).length <= 256, 'at most 256 metrics per sample'),
 })
 
-/** devices/<id>/telemetry: one sample, or an array of them (a backlog uploaded after a reconnect). */
-export const telemetryPayload = z.union([telemetrySample, z.array(telemetrySample).min(1).max(1000)])
+/** A backlog uploaded after a reconnect. */
+export const telemetryBacklog = z.array(telemetrySample).min(1).max(1000)
+
+/** devices/<id>/telemetry: one sample, or an array of them. */
+export const telemetryPayload = z.union([telemetrySample, telemetryBacklog])
 
 export const faultCode = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'fault codes are letters, digits and "_.:-"')
 

@@ -11,7 +11,7 @@ export const deadLetterRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (
     async (req) => {
       const { rows } = await db.query<{ id: string; time: Date; device_id: string | null; topic: string; reason: string; payload_head: string }>(
         `SELECT id, time, device_id, topic, reason, payload_head FROM dead_letters
-         WHERE $1::text IS NULL OR device_id = $1 ORDER BY time DESC LIMIT $2`,
+         WHERE $1::text IS NULL OR device_id = $1 ORDER BY n DESC LIMIT $2`,
         [req.query.deviceId ?? null, req.query.limit],
       )
       return {

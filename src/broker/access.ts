@@ -16,6 +16,8 @@ export class DeviceAccess {
   private readonly violations = new WeakMap<Client, number>()
 
   constructor(
+    /** the connected client with an id, if any: aedes' own registry of clients */
+    private readonly connected: (clientId: string) => Client | undefined,
     private readonly registry: DeviceRegistry,
     private readonly maxViolations: number,
     private readonly log: Logger,
@@ -27,16 +29,21 @@ export class DeviceAccess {
     return client ? this.deviceOf.get(client) : undefined
   }
 
-  /** MQTT CONNECT: username is the device id, password its token. */
-  async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<boolean> {
-    const result = username && password ? await this.registry.verify(username, password.toString('utf8')) : 'missing_credentials'
+  /**
+   * MQTT CONNECT: username is the device id, password its token. A client id in use by another device is
+   * refused: aedes would otherwise disconnect that device in favour of this one.
+   */
+  async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<'ok' | 'refused' | 'client_id_taken'> {
+    let result = username && password ? await this.registry.verify(username, password.toString('utf8')) : 'missing_credentials'
+    const holder = this.connected(client.id)
+    if (result === 'ok' && holder && holder !== client && this.deviceOf.get(holder) !== username) result = 'client_id_taken'
     if (result === 'ok') {
       this.deviceOf.set(client, username!)
-      return true
+      return 'ok'
     }
     this.metrics.authFailures.inc({ reason: result })
     this.log.warn({ clientId: client.id, username, reason: result, remote: remoteAddress(client) }, 'MQTT connect refused')
-    return false
+    return result === 'client_id_taken' ? result : 'refused'
   }
 
   /** True when the publish stays within the device's own topics; otherwise it is re-addressed to nowhere. */
@@ -55,6 +62,12 @@ export class DeviceAccess {
     if (deviceId && (topic === `devices/${deviceId}/commands/#` || topic.startsWith(commandsOf(deviceId)))) return true
     this.violation(client, 'subscribe', topic)
     return false
+  }
+
+  /** A device's own commands topic: routed back to the device's subscriptions, not data to store. */
+  isOwnCommand(client: Client, topic: string): boolean {
+    const deviceId = this.deviceOf.get(client)
+    return deviceId !== undefined && topic.startsWith(commandsOf(deviceId))
   }
 
   /** The last guard before delivery: a device only ever receives its own commands. */

@@ -8,7 +8,7 @@ import net, { type AddressInfo } from 'node:net'
 import tls from 'node:tls'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { Aedes, type AuthenticateError } from 'aedes'
+import { Aedes, type AuthenticateError, type Client } from 'aedes'
 import type { Logger } from 'pino'
 import type { Receive } from '../ingest/index.js'
 import type { DeviceRegistry } from '../devices/index.js'
@@ -35,14 +35,23 @@ export interface Broker {
   close(): Promise<void>
 }
 
+/** CONNACK return codes (MQTT 3.1.1, 3.2.2.3) */
+const IDENTIFIER_REJECTED = 2
+const SERVER_UNAVAILABLE = 3
 const NOT_AUTHORIZED = 5
+
+function refusal(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError
+}
 
 export async function startBroker(
   options: BrokerOptions,
   deps: { registry: DeviceRegistry; receive: Receive; log: Logger; metrics: Metrics },
 ): Promise<Broker> {
   const { log, metrics } = deps
-  const access = new DeviceAccess(deps.registry, options.aclViolationsMax, log, metrics)
+  // aedes' registry of connected clients, once the broker exists
+  let clients: Record<string, Client> = {}
+  const access = new DeviceAccess((id) => clients[id], deps.registry, options.aclViolationsMax, log, metrics)
   const receiveTimes = new ReceiveTimes()
   const maxPacketBytes = options.maxPayloadBytes * 4
 
@@ -58,17 +67,14 @@ export async function startBroker(
     },
     authenticate(client, username, password, done) {
       access.authenticate(client, username, password).then(
-        (ok) => {
-          if (ok) return done(null, true)
-          const err = new Error('not authorized') as AuthenticateError
-          err.returnCode = NOT_AUTHORIZED
-          done(err, false)
+        (result) => {
+          if (result === 'ok') return done(null, true)
+          if (result === 'client_id_taken') return done(refusal('client id in use by another device', IDENTIFIER_REJECTED), false)
+          done(refusal('not authorized', NOT_AUTHORIZED), false)
         },
         (err: Error) => {
           log.error({ err: err.message }, 'device lookup failed')
-          const unavailable = new Error('server unavailable') as AuthenticateError
-          unavailable.returnCode = 3
-          done(unavailable, false)
+          done(refusal('server unavailable', SERVER_UNAVAILABLE), false)
         },
       )
     },
@@ -80,6 +86,7 @@ export async function startBroker(
         packet.retain = false
         metrics.retainRefused.inc()
       }
+      if (access.isOwnCommand(client, packet.topic)) return done(null)
       const deviceId = access.device(client)!
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
       const receivedAt = receiveTimes.stamp(deviceId, packet, Date.now())
@@ -98,6 +105,7 @@ export async function startBroker(
     },
   })
 
+  clients = (aedes as unknown as { clients: Record<string, Client> }).clients
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'MQTT client error'))
   aedes.on('connectionError', (client, err) => log.debug({ remote: remoteAddress(client), err: err.message }, 'MQTT connection error'))
 

@@ -1,18 +1,28 @@
-// A QoS 1 message resent after a lost PUBACK (DUP set, same packet id) must land on the same rows as the first
-// delivery. When the device sent no timestamp, its time is the receive time: remember it per device and packet id.
+// The receive time is a message's time when the device sent none, so it is part of the stored row's key:
+// - two messages from one device in the same millisecond must not share it (the second would be taken for a
+//   duplicate and skipped), so each device's receive times strictly increase;
+// - a QoS 1 message resent after a lost PUBACK (DUP set, same packet id) must land on the same rows as the
+//   first delivery, so it gets the first delivery's time back.
 const LIMIT = 100_000
 
+/** A map that forgets its least recently set key beyond LIMIT entries. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V) {
+  map.delete(key)
+  map.set(key, value)
+  if (map.size > LIMIT) map.delete(map.keys().next().value!)
+}
+
 export class ReceiveTimes {
-  private readonly seen = new Map<string, number>()
+  private readonly byPacket = new Map<string, number>()
+  private readonly latest = new Map<string, number>()
 
   stamp(deviceId: string, packet: { qos: number; dup?: boolean; messageId?: number }, now: number): number {
-    if (packet.qos === 0 || packet.messageId === undefined) return now
-    const key = `${deviceId}\u0000${packet.messageId}`
-    const first = packet.dup ? this.seen.get(key) : undefined
+    const key = packet.qos > 0 && packet.messageId !== undefined ? `${deviceId}\u0000${packet.messageId}` : undefined
+    const first = key && packet.dup ? this.byPacket.get(key) : undefined
     if (first !== undefined) return first
-    this.seen.delete(key) // re-inserted at the end: the map is ordered by last use and evicts the oldest
-    this.seen.set(key, now)
-    if (this.seen.size > LIMIT) this.seen.delete(this.seen.keys().next().value!)
-    return now
+    const time = Math.max(now, (this.latest.get(deviceId) ?? 0) + 1)
+    remember(this.latest, deviceId, time)
+    if (key) remember(this.byPacket, key, time)
+    return time
   }
 }

@@ -22,7 +22,7 @@ const settings = {
   FAULTLINE_MAX_PAYLOAD_BYTES: positiveInt.max(16 * 1024 * 1024).default(64 * 1024),
   FAULTLINE_MAX_FUTURE_MS: positiveInt.default(5 * 60_000),
   FAULTLINE_MAX_AGE_MS: positiveInt.default(30 * 24 * 3600_000),
-  FAULTLINE_WRITER_QUEUE_ROWS: positiveInt.default(200_000),
+  FAULTLINE_WRITER_QUEUE_ROWS: positiveInt.default(100_000),
   FAULTLINE_WRITER_BATCH_ROWS: positiveInt.optional(),
   FAULTLINE_WRITER_FLUSH_MS: positiveInt.default(50),
   FAULTLINE_ACL_VIOLATIONS_MAX: positiveInt.default(5),
@@ -90,30 +90,38 @@ export class ConfigError extends Error {
   }
 }
 
+/** Settings whose values are never repeated in an error message: they are, or may hold, secrets. */
+const secret = new Set(['FAULTLINE_API_TOKEN', 'DATABASE_URL'])
+
 const flagOf = (name: string) => name.replace(/^FAULTLINE_/, '').toLowerCase().replaceAll('_', '-')
 
 /** Reads and validates the configuration; throws a ConfigError naming every bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv.slice(2)): Config {
   const names = Object.keys(settings) as (keyof typeof settings)[]
-  let flags: Record<string, string | undefined>
-  try {
-    flags = parseArgs({
-      args: argv,
-      options: Object.fromEntries(names.map((n) => [flagOf(n), { type: 'string' as const }])),
-      strict: true,
-      allowPositionals: false,
-    }).values as Record<string, string | undefined>
-  } catch (err) {
-    throw new ConfigError([(err as Error).message])
+  const problems: string[] = []
+  const flags: Record<string, string | undefined> = {}
+  // Not strict: an unknown or incomplete flag is one problem among the others, not the only one reported.
+  const { tokens } = parseArgs({
+    args: argv,
+    options: Object.fromEntries(names.map((n) => [flagOf(n), { type: 'string' as const }])),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  })
+  const known = new Set(names.map(flagOf))
+  for (const token of tokens) {
+    if (token.kind === 'positional') problems.push(`unexpected argument ${JSON.stringify(token.value)}`)
+    else if (token.kind === 'option' && !known.has(token.name)) problems.push(`unknown flag ${token.rawName}`)
+    else if (token.kind === 'option' && token.value === undefined) problems.push(`${token.rawName} needs a value`)
+    else if (token.kind === 'option') flags[token.name] = token.value
   }
 
-  const problems: string[] = []
   const values: Record<string, unknown> = {}
   for (const name of names) {
     const raw = flags[flagOf(name)] ?? (env[name] === '' ? undefined : env[name])
     const parsed = settings[name].safeParse(raw)
     if (parsed.success) values[name] = parsed.data
-    else problems.push(`${name} (--${flagOf(name)}): ${parsed.error.issues.map((i) => i.message).join('; ')}; got ${JSON.stringify(raw)}`)
+    else problems.push(`${name} (--${flagOf(name)}): ${parsed.error.issues.map((i) => i.message).join('; ')}; got ${secret.has(name) ? '(hidden)' : JSON.stringify(raw)}`)
   }
   const s = values as Settings
   if (!s.FAULTLINE_TLS_CERT !== !s.FAULTLINE_TLS_KEY) {

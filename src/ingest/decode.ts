@@ -1,7 +1,7 @@
 // Turns a device's publish into records, or into one dead letter that says why not. No I/O, no clock.
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
-import { payloadSchemas, type Channel, type EventPayload, type StatusPayload, type TelemetrySample } from '../../schemas/messages.js'
+import { payloadSchemas, telemetryBacklog, telemetrySample, type Channel, type EventPayload, type StatusPayload, type TelemetrySample } from '../../schemas/messages.js'
 import type { DeadLetterRecord, DeviceRecord } from './records.js'
 
 export interface DecodeLimits {
@@ -29,6 +29,8 @@ export type Decoded =
 
 /** PostgreSQL text cannot hold NUL; everything else a device sent is kept as it came. */
 const storable = (text: string) => text.replaceAll('\u0000', '\uFFFD')
+/** The same for a NUL escaped in JSON (valid JSON, refused by PostgreSQL's text and jsonb). */
+const storableJson = (text: string) => (text.includes('\\u0000') ? text.replaceAll('\\u0000', '\\uFFFD') : text)
 
 export function deadLetter(publish: Publish, message: string): DeadLetterRecord {
   return {
@@ -75,11 +77,13 @@ export function decode(publish: Publish, limits: DecodeLimits): Decoded {
   }
   let json: unknown
   try {
-    json = JSON.parse(payload.toString('utf8'))
+    json = JSON.parse(storableJson(payload.toString('utf8')))
   } catch (err) {
     return reject(publish, 'invalid_json', (err as Error).message)
   }
-  const parsed = payloadSchemas[channel].safeParse(json)
+  // The union's two branches are told apart here, so an error names the field rather than "invalid input".
+  const schema = channel === 'telemetry' ? (Array.isArray(json) ? telemetryBacklog : telemetrySample) : payloadSchemas[channel]
+  const parsed = schema.safeParse(json)
   if (!parsed.success) return reject(publish, 'schema', describeIssues(parsed.error))
 
   const records: DeviceRecord[] = []

