@@ -25,7 +25,7 @@ describe.each(backends())('HTTP API on the %s backend', (backend) => {
     return { status: res.status, contentType: res.headers.get('content-type'), body: await res.json() }
   }
 
-  const newDevice = (id: string) => ({ id, model: 'RF-500', serial: `SN-${id}`, purchasedAt: '2025-06-01' })
+  const newDevice = (id: string) => ({ id, model: 'BCD-516WDVL', serial: `SN-${id}`, purchasedAt: '2025-06-01' })
 
   describe('authentication', () => {
     const routes: [method: string, url: string, body?: unknown][] = [
@@ -76,11 +76,11 @@ describe.each(backends())('HTTP API on the %s backend', (backend) => {
       })
       expect(await fl.api('GET', '/api/devices/reg-1')).toEqual({ status: 200, body: res.body.device })
 
-      const again = await fl.api('POST', '/api/devices', { ...newDevice('reg-1'), model: 'Other' })
+      const again = await fl.api('POST', '/api/devices', { ...newDevice('reg-1'), model: 'LGV-37A-8' })
       expect(again.status).toBe(409)
       expect(again.body).toEqual({ error: 'conflict', message: expect.stringContaining('reg-1') })
       // The conflict changed nothing.
-      expect((await fl.api('GET', '/api/devices/reg-1')).body.model).toBe('RF-500')
+      expect((await fl.api('GET', '/api/devices/reg-1')).body.model).toBe('BCD-516WDVL')
     })
 
     it('answers 400 naming every bad field, in the message and in issues[].field', async () => {
@@ -96,8 +96,15 @@ describe.each(backends())('HTTP API on the %s backend', (backend) => {
       expect((await fl.api('GET', '/api/devices?limit=1000')).body.devices.map((d: { id: string }) => d.id)).not.toContain('bad/id')
     })
 
+    it('refuses a model the catalog does not know, naming the models it does', async () => {
+      const res = await fl.api('POST', '/api/devices', { ...newDevice('reg-unknown-model'), model: 'XYZ-1' })
+      expect(res.status).toBe(400)
+      expect(res.body.message).toMatch(/^body\.model: unknown model XYZ-1; the catalog has .*BCD-516WDVL/)
+      expect((await fl.api('GET', '/api/devices/reg-unknown-model')).status).toBe(404)
+    })
+
     it('answers 400 for a missing required field and for a body that is not JSON', async () => {
-      const missing = await fl.api('POST', '/api/devices', { id: 'reg-2', model: 'RF-500', serial: 'SN' })
+      const missing = await fl.api('POST', '/api/devices', { id: 'reg-2', model: 'BCD-516WDVL', serial: 'SN' })
       expect(missing.status).toBe(400)
       expect(missing.body.issues).toEqual([{ field: 'body.purchasedAt', message: expect.any(String) }])
 

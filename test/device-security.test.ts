@@ -158,7 +158,7 @@ describe.each(backends())('device security on the %s backend', (backend) => {
 
   describe('tokens', () => {
     it('issues a 64-hex-digit token once and never returns it or its hash in a device record', async () => {
-      const res = await fl.api('POST', '/api/devices', { id: 'tok-1', model: 'RF-500', serial: 'SN-tok-1', purchasedAt: '2025-06-01' })
+      const res = await fl.api('POST', '/api/devices', { id: 'tok-1', model: 'BCD-516WDVL', serial: 'SN-tok-1', purchasedAt: '2025-06-01' })
       expect(res.status).toBe(201)
       expect(Object.keys(res.body).sort()).toEqual(['device', 'token'])
       expect(res.body.token).toMatch(/^[0-9a-f]{64}$/)

@@ -58,7 +58,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       api.addHook('onRequest', bearerAuth(deps.apiTokenHash))
-      await api.register(devicesRoutes, { registry: deps.registry })
+      await api.register(devicesRoutes, { registry: deps.registry, catalog: deps.catalog })
       await api.register(telemetryRoutes, { db: deps.db, timescale: deps.timescale })
       await api.register(deadLetterRoutes, { db: deps.db })
       await api.register(catalogRoutes, { catalog: deps.catalog })

@@ -1,13 +1,19 @@
 // /api/devices: register devices, read them, rotate their MQTT tokens.
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { Catalog } from '../catalog/index.js'
 import { DeviceExistsError, deviceId, newDevice, type DeviceRegistry } from '../devices/index.js'
 import { HttpError, notFound } from './errors.js'
 
 export const byDeviceId = z.object({ id: deviceId })
 
-export const devicesRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry }> = async (app, { registry }) => {
+export const devicesRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; catalog: Catalog }> = async (app, { registry, catalog }) => {
   app.post('/devices', { schema: { body: newDevice } }, async (req, reply) => {
+    // The model decides warranty, fault codes and thresholds: a device of a model Faultline does not know
+    // could never be checked, so it is refused at the door.
+    if (!catalog.has(req.body.model)) {
+      throw new HttpError(400, 'bad_request', `body.model: unknown model ${req.body.model}; the catalog has ${[...catalog.keys()].join(', ')}`)
+    }
     try {
       const { device, token } = await registry.register(req.body)
       return reply.code(201).send({ device, token })

@@ -87,7 +87,7 @@ export async function spawnFaultline(settings: Record<string, string>, timeoutMs
     exited,
     api,
     async registerDevice(id) {
-      const res = await api('POST', '/api/devices', { id, model: 'RF-500', serial: `SN-${id}`, purchasedAt: '2025-06-01' })
+      const res = await api('POST', '/api/devices', { id, model: 'BCD-516WDVL', serial: `SN-${id}`, purchasedAt: '2025-06-01' })
       if (res.status !== 201) throw new Error(`registering ${id}: ${res.status} ${JSON.stringify(res.body)}`)
       return res.body.token as string
     },

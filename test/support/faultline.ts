@@ -58,7 +58,7 @@ export async function startTestInstance(config: Config): Promise<TestInstance> {
     config,
     api,
     async registerDevice(id, extra = {}) {
-      const res = await api('POST', '/api/devices', { id, model: 'RF-500', serial: `SN-${id}`, purchasedAt: '2025-06-01', ...extra })
+      const res = await api('POST', '/api/devices', { id, model: 'BCD-516WDVL', serial: `SN-${id}`, purchasedAt: '2025-06-01', ...extra })
       if (res.status !== 201) throw new Error(`registering ${id}: ${res.status} ${JSON.stringify(res.body)}`)
       return res.body.token as string
     },
