@@ -38,7 +38,7 @@ describe('loadConfig', () => {
       maxPayloadBytes: 65536,
       maxFutureMs: 300_000,
       maxAgeMs: 30 * 24 * 3600_000,
-      writer: { queueRows: 200_000, batchRows: undefined, flushMs: 50 },
+      writer: { queueRows: 100_000, batchRows: undefined, flushMs: 50 },
       aclViolationsMax: 5,
       retentionDays: 365,
       shutdownTimeoutMs: 30_000,
