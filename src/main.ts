@@ -14,6 +14,7 @@ import { ConfigError, loadConfig, type Config } from './config/index.js'
 import { DeviceRegistry } from './devices/index.js'
 import { detections, loadDetectorState } from './detect/index.js'
 import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type IngestRecord } from './ingest/index.js'
+import { MaintenanceRecords, MaintenanceScheduler } from './maintenance/index.js'
 import { createMetrics } from './metrics.js'
 import { repairTickets } from './rules/index.js'
 import { openStore } from './store/index.js'
@@ -50,7 +51,8 @@ export async function startFaultline(config: Config, log: Logger = createLogger(
 
   // Detectors resume from what is stored, once the write-ahead log replay has landed.
   await pipeline.settled()
-  const tickets = new TicketRepository(db, clock, config.timeZone)
+  const maintenanceRecords = new MaintenanceRecords(db)
+  const tickets = new TicketRepository(db, clock, config.timeZone, maintenanceRecords.recordServiceOnResolve(catalog))
   const policy = { sla: config.sla, timeZone: config.timeZone }
   const initial = await loadDetectorState(db, catalog, await registry.lastSeen(), clock.now())
   const detections$ = pipeline.accepted$.pipe(filter(fromDevice), detections({ catalog, modelOf: registry.modelOf, initial }), share())
@@ -58,6 +60,13 @@ export async function startFaultline(config: Config, log: Logger = createLogger(
     detections$.pipe(repairTickets({ catalog, device: (id) => registry.get(id), tickets, clock, policy, log: log.child({ component: 'rules' }) })),
     { defaultValue: undefined },
   )
+  const maintenance = new MaintenanceScheduler({
+    catalog, registry, records: maintenanceRecords, tickets, clock, policy,
+    log: log.child({ component: 'maintenance' }),
+    intervalMs: config.maintenanceIntervalMs,
+    onPass: () => metrics.maintenancePasses.inc(),
+  })
+  await maintenance.start(pipeline.accepted$)
   const receive = receiver(pipeline, config, log.child({ component: 'ingest' }), metrics)
   const broker = await startBroker(
     { host: config.host, port: config.mqttPort, tls: config.tls, maxPayloadBytes: config.maxPayloadBytes, aclViolationsMax: config.aclViolationsMax },
@@ -67,7 +76,7 @@ export async function startFaultline(config: Config, log: Logger = createLogger(
     // Printed once, to the terminal and not to the log, and never stored in the clear.
     process.stdout.write(`\nFaultline API token (shown once; kept only as a hash in ${config.dataDir}):\n  ${token}\n\n`)
   })
-  const app = await buildApi({ db, timescale, registry, broker, metrics, apiTokenHash, log, catalog, tickets, clock, policy })
+  const app = await buildApi({ db, timescale, registry, broker, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance })
   await app.listen({ host: config.host, port: config.httpPort })
   const httpPort = app.server.address() as { port: number }
   log.info({ mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale }, 'Faultline listening')
@@ -81,7 +90,7 @@ export async function startFaultline(config: Config, log: Logger = createLogger(
         await app.close()
         await broker.close()
         await pipeline.close()
-        await Promise.all([lastSeen, ticketing])
+        await Promise.all([lastSeen, ticketing, maintenance.close()])
         await db.close()
         log.info('Faultline stopped; everything accepted is stored')
       })()),

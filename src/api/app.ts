@@ -8,6 +8,7 @@ import type { Broker } from '../broker/index.js'
 import type { Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import type { DeviceRegistry } from '../devices/index.js'
+import type { MaintenanceScheduler } from '../maintenance/index.js'
 import type { Metrics } from '../metrics.js'
 import type { TicketPolicy } from '../rules/index.js'
 import type { Database } from '../store/index.js'
@@ -17,6 +18,7 @@ import { catalogRoutes } from './catalog.js'
 import { deadLetterRoutes } from './dead-letters.js'
 import { devicesRoutes } from './devices.js'
 import { installErrorHandler } from './errors.js'
+import { maintenanceRoutes } from './maintenance.js'
 import { operationsRoutes } from './operations.js'
 import { telemetryRoutes } from './telemetry.js'
 import { ticketRoutes } from './tickets.js'
@@ -33,6 +35,7 @@ export interface ApiDeps {
   tickets: TicketRepository
   clock: Clock
   policy: TicketPolicy
+  maintenance: MaintenanceScheduler
 }
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -62,6 +65,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       await api.register(telemetryRoutes, { db: deps.db, timescale: deps.timescale })
       await api.register(deadLetterRoutes, { db: deps.db })
       await api.register(catalogRoutes, { catalog: deps.catalog })
+      await api.register(maintenanceRoutes, { registry: deps.registry, scheduler: deps.maintenance })
       await api.register(ticketRoutes, { tickets: deps.tickets, registry: deps.registry, catalog: deps.catalog, clock: deps.clock, policy: deps.policy })
     },
     { prefix: '/api' },

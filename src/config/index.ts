@@ -29,6 +29,7 @@ const settings = {
   FAULTLINE_RETENTION_DAYS: positiveInt.default(365),
   FAULTLINE_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
   FAULTLINE_CATALOG_DIR: text.default('./config/catalog'),
+  FAULTLINE_MAINTENANCE_INTERVAL_MS: positiveInt.default(60_000),
   FAULTLINE_SLA: z
     .string()
     .optional()
@@ -81,6 +82,8 @@ export interface Config {
   sla: SlaConfig
   /** the calendar that dates faults for warranty and numbers tickets */
   timeZone: string
+  /** how often calendar and seasonal service plans are looked at */
+  maintenanceIntervalMs: number
 }
 
 export class ConfigError extends Error {
@@ -155,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     catalogDir: s.FAULTLINE_CATALOG_DIR,
     sla: s.FAULTLINE_SLA,
     timeZone: s.FAULTLINE_TIME_ZONE,
+    maintenanceIntervalMs: s.FAULTLINE_MAINTENANCE_INTERVAL_MS,
   }
 }
 

@@ -107,6 +107,12 @@ export class DeviceRegistry {
     return rows.map(toDevice)
   }
 
+  /** Every device of the given models. */
+  async ofModels(models: string[]): Promise<Device[]> {
+    const { rows } = await this.db.query<DeviceRow>(`SELECT ${columns} FROM devices WHERE model = ANY($1) ORDER BY id`, [models])
+    return rows.map(toDevice)
+  }
+
   /** Issues a new token; the old one stops working at once. Undefined when there is no such device. */
   async rotateToken(id: string): Promise<string | undefined> {
     const token = newSecret()

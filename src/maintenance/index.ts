@@ -9,3 +9,5 @@ export {
   type AccumulateOutcome,
 } from './usage.js'
 export { nextDue, serviceRecorded, addDays, type Due, type DueInput, type ServiceHistory } from './due.js'
+export { MaintenanceRecords } from './records.js'
+export { MaintenanceScheduler, type PlanStatus } from './scheduler.js'

@@ -3,6 +3,7 @@ import type { ExclusionCause, PartLine, ProductModel, Severity } from '../catalo
 import { escalate, priorityFor, slaDeadlines, type Priority, type SlaConfig } from './priority.js'
 import { quoteRepair, type Quote } from './quote.js'
 import { judgeWarranty, type WarrantyJudgement } from './warranty.js'
+import type { DueOn } from './maintenance-ticket.js'
 
 /** The device facts a ticket carries and the warranty check needs. */
 export interface TicketDevice {
@@ -59,6 +60,8 @@ export interface TicketDraft {
   /** when the ticket opens: its SLA deadlines run from here */
   openedAt: number
   repeatOf?: { id: number; number: string }
+  /** maintenance: the service plan, its tasks, and what fell due */
+  plan?: { id: string; tasks: string[]; due: DueOn }
 }
 
 /** Finding the cause takes time even when no part is known to be at fault. */

@@ -69,6 +69,8 @@ export class TicketRepository {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly timeZone: string,
+    /** runs in the transaction that resolves a ticket: maintenance records the service there */
+    private readonly onResolved: (tx: Queryable, ticket: Ticket) => Promise<void> = async () => {},
   ) {}
 
   /**
@@ -118,6 +120,25 @@ export class TicketRepository {
     return this.db.transaction(async (tx) => {
       const now = this.clock.now()
       return (await this.addOccurrence(tx, draft.device.id, draft.condition, draft.firstSeen, now, by, note)) ?? this.insert(tx, draft, now, note, by)
+    })
+  }
+
+  /**
+   * Opens the ticket for one due occurrence of a service plan, unless it already had one: the claim row is
+   * written first, so a racing process waits on it and then finds it taken. Undefined when it was taken.
+   */
+  async openOccurrence(draft: TicketDraft & { plan: NonNullable<TicketDraft['plan']> }, occurrence: string): Promise<Ticket | undefined> {
+    return this.db.transaction(async (tx) => {
+      const claim = await tx.query(
+        `INSERT INTO maintenance_occurrences (device_id, plan_id, occurrence) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        [draft.device.id, draft.plan.id, occurrence],
+      )
+      if (claim.rowCount === 0) return undefined
+      const ticket = await this.insert(tx, draft, draft.openedAt)
+      await tx.query(`UPDATE maintenance_occurrences SET ticket_id = $4 WHERE device_id = $1 AND plan_id = $2 AND occurrence = $3`, [
+        draft.device.id, draft.plan.id, occurrence, ticket.id,
+      ])
+      return ticket
     })
   }
 
@@ -185,7 +206,9 @@ export class TicketRepository {
       const { to: _to, by, note, ...details } = t
       await record(tx, current.id, now, by, t.to === 'in_progress' && current.status === 'resolved' ? 'reopened' : t.to, t.to, note,
         Object.keys(details).length > 0 ? details : undefined)
-      return this.byId(tx, current.id)
+      const ticket = await this.byId(tx, current.id)
+      if (t.to === 'resolved') await this.onResolved(tx, ticket)
+      return ticket
     })
   }
 
@@ -222,17 +245,18 @@ export class TicketRepository {
     const { rows } = await tx.query<{ id: number; inserted: boolean }>(
       `INSERT INTO tickets (number, kind, trigger, device_id, model, serial, customer, site, region, condition, code, rule_id, title,
          component, severity, cause, priority, respond_by, resolve_by, warranty, billing, quote, first_seen, last_seen, repeat_of,
-         created_at, updated_at)
+         created_at, updated_at, plan_id, tasks, due)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, to_timestamp($18 / 1000.0),
          to_timestamp($19 / 1000.0), $20, $21, $22, to_timestamp($23 / 1000.0), to_timestamp($23 / 1000.0), $24,
-         to_timestamp($25 / 1000.0), to_timestamp($25 / 1000.0))
+         to_timestamp($25 / 1000.0), to_timestamp($25 / 1000.0), $26, $27, $28)
        ON CONFLICT (device_id, condition) WHERE status NOT IN (${finished})
        DO UPDATE SET occurrences = tickets.occurrences + 1, last_seen = greatest(tickets.last_seen, excluded.last_seen), updated_at = excluded.updated_at
        RETURNING id, (xmax = 0) AS inserted`,
       [number, t.kind, t.trigger, t.device.id, t.device.model, t.device.serial, t.device.customer ? JSON.stringify(t.device.customer) : null,
         t.device.site ?? null, t.device.region ?? null, t.condition, t.code ?? null, t.ruleId ?? null, t.title, t.component ?? null,
         t.severity ?? null, t.cause ?? null, t.priority, t.respondBy, t.resolveBy, JSON.stringify(t.warranty), t.billing,
-        t.quote ? JSON.stringify(t.quote) : null, t.firstSeen, t.repeatOf?.id ?? null, t.openedAt],
+        t.quote ? JSON.stringify(t.quote) : null, t.firstSeen, t.repeatOf?.id ?? null, t.openedAt,
+        t.plan?.id ?? null, t.plan ? JSON.stringify(t.plan.tasks) : null, t.plan ? JSON.stringify(t.plan.due) : null],
     )
     const { id, inserted } = rows[0]!
     const ticket = await this.byId(tx, id)

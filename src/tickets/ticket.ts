@@ -1,5 +1,6 @@
 // A ticket as the API shows it, and how it is read from its row.
 import type { Quote } from '../rules/quote.js'
+import type { DueOn } from '../rules/maintenance-ticket.js'
 import type { TicketDraft } from '../rules/repair-ticket.js'
 import type { Status } from './lifecycle.js'
 
@@ -42,6 +43,10 @@ export interface Ticket {
   updatedAt: string
   resolvedAt: string | null
   closedAt: string | null
+  /** maintenance tickets: the service plan, its tasks, and what fell due */
+  planId: string | null
+  tasks: string[] | null
+  due: DueOn | null
 }
 
 export interface HistoryEntry {
@@ -94,6 +99,9 @@ export interface TicketRow {
   updated_at: Date
   resolved_at: Date | null
   closed_at: Date | null
+  plan_id: string | null
+  tasks: string[] | null
+  due: DueOn | null
 }
 
 export const ticketColumns = `tickets.*, (SELECT r.number FROM tickets r WHERE r.id = tickets.repeat_of) AS repeat_of_number`
@@ -140,5 +148,8 @@ export function toTicket(r: TicketRow): Ticket {
     updatedAt: r.updated_at.toISOString(),
     resolvedAt: iso(r.resolved_at),
     closedAt: iso(r.closed_at),
+    planId: r.plan_id,
+    tasks: r.tasks,
+    due: r.due,
   }
 }

@@ -2,6 +2,7 @@
 import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import type { Clock } from '../../src/clock.js'
 import { loadConfig, type Config } from '../../src/config/index.js'
 import { createLogger, startFaultline, type Faultline } from '../../src/main.js'
 import { freshDatabase, sharedClusterUrl } from './postgres.js'
@@ -41,8 +42,8 @@ export async function testConfig(backend: Backend, env: Record<string, string> =
   )
 }
 
-export async function startTestInstance(config: Config): Promise<TestInstance> {
-  const faultline = await startFaultline(config, createLogger(config.logLevel))
+export async function startTestInstance(config: Config, clock?: Clock): Promise<TestInstance> {
+  const faultline = await startFaultline(config, createLogger(config.logLevel), clock)
   const base = `http://127.0.0.1:${faultline.httpPort}`
   const api: TestInstance['api'] = async (method, url, body, token = API_TOKEN) => {
     const res = await fetch(base + url, {

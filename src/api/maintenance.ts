@@ -1,0 +1,30 @@
+// /api/devices/:id/maintenance: each service plan's last service and what is due next.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { DeviceRegistry } from '../devices/index.js'
+import type { MaintenanceScheduler } from '../maintenance/index.js'
+import { byDeviceId } from './devices.js'
+import { notFound } from './errors.js'
+
+export const maintenanceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; scheduler: MaintenanceScheduler }> = async (app, { registry, scheduler }) => {
+  app.get('/devices/:id/maintenance', { schema: { params: byDeviceId } }, async (req) => {
+    const device = await registry.get(req.params.id)
+    if (!device) throw notFound(`device ${req.params.id}`)
+    const plans = await scheduler.status(device)
+    return {
+      deviceId: device.id,
+      model: device.model,
+      plans: plans.map(({ plan, lastService, due, ticket }) => ({
+        id: plan.id,
+        title: plan.title,
+        schedule: plan.schedule,
+        leadDays: plan.leadDays,
+        tasks: plan.tasks,
+        lastService: lastService
+          ? { at: new Date(lastService.lastServiceAt!).toISOString(), usage: lastService.lastServiceUsage ?? null }
+          : null,
+        nextDue: due ?? null,
+        ticket: ticket ?? null,
+      })),
+    }
+  })
+}

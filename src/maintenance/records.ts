@@ -1,0 +1,80 @@
+// Maintenance in the database: service history per device and plan, usage counters, and the tickets opened
+// for due occurrences.
+import type { Catalog } from '../catalog/index.js'
+import type { Database, Queryable } from '../store/index.js'
+import type { Ticket } from '../tickets/index.js'
+import { serviceRecorded, type ServiceHistory } from './due.js'
+import type { UsageCounter } from './usage.js'
+
+/** One key per device and plan, or device and counter. */
+export const keyOf = (deviceId: string, name: string) => `${deviceId}\u0000${name}`
+
+export class MaintenanceRecords {
+  constructor(private readonly db: Database) {}
+
+  /** Service history by device and plan, for the given devices (all when absent). */
+  async services(deviceIds?: string[]): Promise<Map<string, ServiceHistory>> {
+    const { rows } = await this.db.query<{ device_id: string; plan_id: string; last_service_at: Date; last_service_usage: number | null }>(
+      `SELECT device_id, plan_id, last_service_at, last_service_usage FROM maintenance_services WHERE $1::text[] IS NULL OR device_id = ANY($1)`,
+      [deviceIds ?? null],
+    )
+    return new Map(
+      rows.map((r) => [keyOf(r.device_id, r.plan_id), { lastServiceAt: r.last_service_at.getTime(), lastServiceUsage: r.last_service_usage ?? undefined }]),
+    )
+  }
+
+  /** Usage counters by device and counter, for the given devices (all when absent). */
+  async counters(deviceIds?: string[]): Promise<Map<string, UsageCounter>> {
+    const { rows } = await this.db.query<{ device_id: string; counter: string; state: UsageCounter }>(
+      `SELECT device_id, counter, state FROM usage_counters WHERE $1::text[] IS NULL OR device_id = ANY($1)`,
+      [deviceIds ?? null],
+    )
+    return new Map(rows.map((r) => [keyOf(r.device_id, r.counter), r.state]))
+  }
+
+  async saveCounters(counters: { deviceId: string; counter: string; state: UsageCounter }[], now: number): Promise<void> {
+    if (counters.length === 0) return
+    await this.db.query(
+      `INSERT INTO usage_counters (device_id, counter, state, updated_at)
+       SELECT d, c, s, to_timestamp($4 / 1000.0) FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS u(d, c, s)
+       ON CONFLICT (device_id, counter) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+      [counters.map((c) => c.deviceId), counters.map((c) => c.counter), counters.map((c) => JSON.stringify(c.state)), now],
+    )
+  }
+
+  /** The tickets opened for the given occurrences of a device's plans, by plan. */
+  async occurrenceTickets(deviceId: string): Promise<Map<string, { occurrence: string; id: number; number: string; status: string }[]>> {
+    const { rows } = await this.db.query<{ plan_id: string; occurrence: string; id: number; number: string; status: string }>(
+      `SELECT o.plan_id, o.occurrence, t.id, t.number, t.status FROM maintenance_occurrences o JOIN tickets t ON t.id = o.ticket_id
+       WHERE o.device_id = $1 ORDER BY t.id`,
+      [deviceId],
+    )
+    const byPlan = new Map<string, { occurrence: string; id: number; number: string; status: string }[]>()
+    for (const r of rows) byPlan.set(r.plan_id, [...(byPlan.get(r.plan_id) ?? []), { occurrence: r.occurrence, id: Number(r.id), number: r.number, status: r.status }])
+    return byPlan
+  }
+
+  /**
+   * Resolving a maintenance ticket records the service, in the same transaction: the plan's next interval
+   * runs from that day, or from the usage counter's total then.
+   */
+  recordServiceOnResolve(catalog: Catalog): (tx: Queryable, ticket: Ticket) => Promise<void> {
+    return async (tx, ticket) => {
+      if (ticket.kind !== 'maintenance' || !ticket.planId || !ticket.resolvedAt) return
+      const plan = catalog.get(ticket.model)?.servicePlans.find((p) => p.id === ticket.planId)
+      if (!plan) return
+      const counter =
+        plan.schedule.kind === 'usage'
+          ? (await tx.query<{ state: UsageCounter }>(`SELECT state FROM usage_counters WHERE device_id = $1 AND counter = $2`, [ticket.deviceId, plan.schedule.counter])).rows[0]?.state
+          : undefined
+      const service = serviceRecorded(plan, Date.parse(ticket.resolvedAt), counter)
+      await tx.query(
+        `INSERT INTO maintenance_services (device_id, plan_id, last_service_at, last_service_usage, ticket_id)
+         VALUES ($1, $2, to_timestamp($3 / 1000.0), $4, $5)
+         ON CONFLICT (device_id, plan_id) DO UPDATE SET last_service_at = excluded.last_service_at,
+           last_service_usage = excluded.last_service_usage, ticket_id = excluded.ticket_id`,
+        [ticket.deviceId, plan.id, service.lastServiceAt, service.lastServiceUsage ?? null, ticket.id],
+      )
+    }
+  }
+}

@@ -1,0 +1,164 @@
+// Opens preventive-maintenance tickets: calendar and seasonal plans on a schedule (and at start, catching up
+// on what fell due while Faultline was down), usage plans as their counters arrive. Each due occurrence gets
+// exactly one ticket, claimed in the database.
+import { bufferTime, concatMap, filter, lastValueFrom, type Observable } from 'rxjs'
+import type { Logger } from 'pino'
+import type { Catalog, ProductModel, ServicePlan } from '../catalog/index.js'
+import type { Clock } from '../clock.js'
+import type { Device, DeviceRegistry } from '../devices/index.js'
+import type { IngestRecord, TelemetryRecord } from '../ingest/index.js'
+import { draftMaintenanceTicket, type DueOn, type TicketPolicy } from '../rules/index.js'
+import type { TicketRepository } from '../tickets/index.js'
+import { nextDue, type Due, type ServiceHistory } from './due.js'
+import { keyOf, type MaintenanceRecords } from './records.js'
+import { accumulate, usageLimitsFor, type UsageCounter } from './usage.js'
+
+export interface SchedulerDeps {
+  catalog: Catalog
+  registry: DeviceRegistry
+  records: MaintenanceRecords
+  tickets: TicketRepository
+  clock: Clock
+  policy: TicketPolicy
+  log: Logger
+  /** how often calendar and seasonal plans are looked at */
+  intervalMs: number
+  /** called after every full pass, for metrics */
+  onPass?: (opened: number) => void
+}
+
+export interface PlanStatus {
+  plan: ServicePlan
+  lastService: ServiceHistory | undefined
+  due: Due | undefined
+  /** the ticket opened for the due occurrence, if it has one yet */
+  ticket: { id: number; number: string; status: string } | undefined
+}
+
+const dueOn = (due: Due, plan: ServicePlan): DueOn =>
+  due.kind === 'usage'
+    ? { counter: plan.schedule.kind === 'usage' ? plan.schedule.counter : '', usage: due.dueUsage, projected: due.projectedDue }
+    : { date: due.dueDate, until: due.windowEnds }
+
+export class MaintenanceScheduler {
+  private timer: NodeJS.Timeout | undefined
+  private pass: Promise<void> = Promise.resolve()
+  private usage: Promise<void> = Promise.resolve()
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  /** Catches up once, then looks again every interval; usage plans follow the telemetry stream. */
+  async start(accepted$: Observable<IngestRecord>): Promise<void> {
+    await this.runDue()
+    this.timer = setInterval(() => {
+      this.pass = this.pass
+        .then(async () => {
+          await this.runDue()
+        })
+        .catch((err: Error) => this.deps.log.warn({ err: err.message }, 'maintenance pass failed; the next interval tries again'))
+    }, this.deps.intervalMs)
+    this.usage = lastValueFrom(
+      accepted$.pipe(
+        filter((r): r is TelemetryRecord => r.kind === 'telemetry' && this.countersOf(r.deviceId).length > 0),
+        bufferTime(500),
+        filter((batch) => batch.length > 0),
+        concatMap((batch) => this.onCounters(batch).catch((err: Error) => this.deps.log.warn({ err: err.message }, 'usage counters not updated'))),
+      ),
+      { defaultValue: undefined },
+    )
+  }
+
+  /** Waits for the usage stream to end (the ingest pipeline closes it) and stops the schedule. */
+  async close(): Promise<void> {
+    clearInterval(this.timer)
+    await Promise.all([this.pass, this.usage])
+  }
+
+  /** Looks at every plan of every device; opens what is due. Returns how many tickets opened. */
+  async runDue(): Promise<number> {
+    const models = [...this.deps.catalog.values()].filter((m) => m.servicePlans.length > 0).map((m) => m.model)
+    const devices = await this.deps.registry.ofModels(models)
+    const [services, counters] = await Promise.all([this.deps.records.services(), this.deps.records.counters()])
+    let opened = 0
+    for (const device of devices) opened += await this.openDue(device, services, counters)
+    this.deps.onPass?.(opened)
+    return opened
+  }
+
+  /** Each plan of a device: its last service and what is due next. */
+  async status(device: Device): Promise<PlanStatus[]> {
+    const model = this.deps.catalog.get(device.model)
+    if (!model) return []
+    const [services, counters, tickets] = await Promise.all([
+      this.deps.records.services([device.id]),
+      this.deps.records.counters([device.id]),
+      this.deps.records.occurrenceTickets(device.id),
+    ])
+    return model.servicePlans.map((plan) => {
+      const due = this.due(device, plan, services, counters)
+      const ticket = tickets.get(plan.id)?.find((t) => t.occurrence === due?.occurrence)
+      return { plan, lastService: services.get(keyOf(device.id, plan.id)), due, ticket: ticket && { id: ticket.id, number: ticket.number, status: ticket.status } }
+    })
+  }
+
+  private due(device: Device, plan: ServicePlan, services: Map<string, ServiceHistory>, counters: Map<string, UsageCounter>): Due | undefined {
+    return nextDue({
+      plan,
+      installedAt: device.installedAt ?? device.purchasedAt,
+      history: services.get(keyOf(device.id, plan.id)) ?? {},
+      usage: plan.schedule.kind === 'usage' ? counters.get(keyOf(device.id, plan.schedule.counter)) : undefined,
+      now: this.deps.clock.now(),
+      timeZone: this.deps.policy.timeZone,
+    })
+  }
+
+  private async openDue(device: Device, services: Map<string, ServiceHistory>, counters: Map<string, UsageCounter>, plans?: ServicePlan[]): Promise<number> {
+    const model = this.deps.catalog.get(device.model)
+    if (!model) return 0
+    let opened = 0
+    for (const plan of plans ?? model.servicePlans) {
+      const due = this.due(device, plan, services, counters)
+      if (!due?.open) continue
+      const draft = draftMaintenanceTicket(plan, due.occurrence, dueOn(due, plan), device, model, this.deps.clock.now(), this.deps.policy)
+      const ticket = await this.deps.tickets.openOccurrence({ ...draft, plan: draft.plan! }, due.occurrence)
+      if (ticket) {
+        opened++
+        this.deps.log.info({ deviceId: device.id, plan: plan.id, occurrence: due.occurrence, ticket: ticket.number }, 'maintenance ticket opened')
+      }
+    }
+    return opened
+  }
+
+  /** The usage counters a device's plans read. */
+  private countersOf(deviceId: string): string[] {
+    const model: ProductModel | undefined = this.deps.catalog.get(this.deps.registry.modelOf(deviceId) ?? '')
+    return [...new Set(model?.servicePlans.flatMap((p) => (p.schedule.kind === 'usage' ? [p.schedule.counter] : [])) ?? [])]
+  }
+
+  /** Folds a batch of readings into the counters, stores them, and opens the usage plans that fell due. */
+  private async onCounters(batch: TelemetryRecord[]): Promise<void> {
+    const deviceIds = [...new Set(batch.map((r) => r.deviceId))]
+    const counters = await this.deps.records.counters(deviceIds)
+    const changed = new Map<string, { deviceId: string; counter: string; state: UsageCounter }>()
+    for (const record of [...batch].sort((a, b) => a.time - b.time)) {
+      for (const counter of this.countersOf(record.deviceId)) {
+        const raw = record.metrics[counter]
+        if (raw === undefined) continue
+        const key = keyOf(record.deviceId, counter)
+        const { counter: state, outcome } = accumulate(counters.get(key), { raw, at: record.time }, usageLimitsFor(counter))
+        if (outcome === 'reset') this.deps.log.info({ deviceId: record.deviceId, counter, raw }, 'usage counter reset: total carried over')
+        if (!state) continue
+        counters.set(key, state)
+        changed.set(key, { deviceId: record.deviceId, counter, state })
+      }
+    }
+    await this.deps.records.saveCounters([...changed.values()], this.deps.clock.now())
+
+    const services = await this.deps.records.services(deviceIds)
+    for (const deviceId of deviceIds) {
+      const device = await this.deps.registry.get(deviceId)
+      const usagePlans = this.deps.catalog.get(device?.model ?? '')?.servicePlans.filter((p) => p.schedule.kind === 'usage')
+      if (device && usagePlans) await this.openDue(device, services, counters, usagePlans)
+    }
+  }
+}
