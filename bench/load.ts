@@ -1,12 +1,11 @@
 // The benchmark's load generator, forked by bench/run.ts so it does not share Faultline's (or the runner's) event
-// loop. MQTT 3.1.1 by hand over raw TCP sockets: packets are built with a few buffer writes, not a client
-// library, so the generator stays cheap (ceilings.md: mqtt.js publishers bind before aedes does).
+// loop. MQTT 3.1.1 by hand over raw TCP sockets (bench/mqtt-raw.ts), so the generator stays cheap.
 //
 // Protocol with the parent (IPC):  parent → {cmd:'start', config}  ← {type:'connected'}
 //                                  parent → {cmd:'go'}             ← {type:'sent', ...timings}
 //                                  parent → {cmd:'close'}          ← {type:'closed'}
-import net from 'node:net'
-import mqttPacket from 'mqtt-packet'
+import type net from 'node:net'
+import { connectRaw, publishPacket, PUBACK, type RawConnection } from './mqtt-raw.js'
 
 export interface LoadConfig {
   port: number
@@ -34,65 +33,7 @@ export function payloadFor(ts: number, seq: number): string {
   return `{"ts":${ts},"seq":${seq},"metrics":{"cabinet_temp_c":${t.toFixed(2)},"freezer_temp_c":${(-18 - t / 10).toFixed(2)},"compressor_power_w":${(90 + (seq % 17)).toFixed(1)}}}`
 }
 
-/** A PUBLISH packet: fixed header, remaining length, topic, packet id (QoS 1), payload. */
-function publishPacket(topic: Buffer, payload: string, qos: 0 | 1, messageId: number): Buffer {
-  const payloadLen = Buffer.byteLength(payload)
-  const remaining = 2 + topic.length + (qos ? 2 : 0) + payloadLen
-  const lenBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : 3
-  const buf = Buffer.allocUnsafe(1 + lenBytes + remaining)
-  let o = 0
-  buf[o++] = 0x30 | (qos << 1)
-  let r = remaining
-  do {
-    let byte = r % 128
-    r = Math.floor(r / 128)
-    if (r > 0) byte |= 0x80
-    buf[o++] = byte
-  } while (r > 0)
-  buf.writeUInt16BE(topic.length, o)
-  o += 2
-  topic.copy(buf, o)
-  o += topic.length
-  if (qos) {
-    buf.writeUInt16BE(messageId, o)
-    o += 2
-  }
-  buf.write(payload, o)
-  return buf
-}
-
-/** Splits the broker's byte stream into packets: [type nibble, body]. Only small packets come back (CONNACK, PUBACK). */
-function packetReader(onPacket: (type: number, body: Buffer) => void) {
-  let pending: Buffer = Buffer.alloc(0)
-  return (chunk: Buffer) => {
-    let buf = pending.length ? Buffer.concat([pending, chunk]) : chunk
-    let o = 0
-    for (;;) {
-      if (buf.length - o < 2) break
-      let len = 0
-      let mult = 1
-      let i = o + 1
-      let complete = false
-      for (; i < buf.length && i < o + 5; i++) {
-        len += (buf[i]! & 0x7f) * mult
-        mult *= 128
-        if ((buf[i]! & 0x80) === 0) {
-          complete = true
-          i++
-          break
-        }
-      }
-      if (!complete || buf.length - i < len) break
-      onPacket(buf[o]! >> 4, buf.subarray(i, i + len))
-      o = i + len
-    }
-    pending = o < buf.length ? Buffer.from(buf.subarray(o)) : Buffer.alloc(0)
-  }
-}
-
-interface Conn {
-  id: string
-  socket: net.Socket
+interface Conn extends RawConnection {
   topic: Buffer
   sent: number
   acked: number
@@ -102,32 +43,14 @@ interface Conn {
 }
 
 async function connect(port: number, id: string, token: string): Promise<Conn> {
-  const socket = net.connect({ port, host: '127.0.0.1', noDelay: true })
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve)
-    socket.once('error', reject)
-  })
-  const conn: Conn = { id, socket, topic: Buffer.from(`devices/${id}/telemetry`), sent: 0, acked: 0, tsBase: 0 }
-  const connack = new Promise<void>((resolve, reject) => {
-    socket.on(
-      'data',
-      packetReader((type, body) => {
-        if (type === 2) {
-          if (body[1] === 0) resolve()
-          else reject(new Error(`${id}: CONNACK return code ${body[1]}`))
-        } else if (type === 4) {
-          conn.acked++
-          conn.onAck?.()
-        }
-      }),
-    )
-    socket.once('close', () => reject(new Error(`${id}: connection closed before CONNACK`)))
-  })
-  socket.on('error', (err) => send({ type: 'error', message: `${id}: ${err.message}` }))
-  socket.write(
-    mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: id, keepalive: 600, username: id, password: Buffer.from(token) }),
-  )
-  await connack
+  const raw = await connectRaw(port, id, token, (message) => send({ type: 'error', message }))
+  const conn: Conn = Object.assign(raw, { topic: Buffer.from(`devices/${id}/telemetry`), sent: 0, acked: 0, tsBase: 0 })
+  conn.onPacket = (type) => {
+    if (type === PUBACK) {
+      conn.acked++
+      conn.onAck?.()
+    }
+  }
   return conn
 }
 
@@ -202,16 +125,7 @@ process.on('message', async (msg: { cmd: 'start'; config: LoadConfig } | { cmd: 
       const sample = payloadFor(firstPublishAt, 12_345)
       send({ type: 'sent', firstPublishAt, lastWrittenAt, allAckedAt, messages: c.perConnection * conns.length, payloadBytes: Buffer.byteLength(sample) })
     } else if (msg.cmd === 'close') {
-      await Promise.all(
-        conns.map(
-          (conn) =>
-            new Promise<void>((resolve) => {
-              conn.socket.once('close', () => resolve())
-              conn.socket.end(mqttPacket.generate({ cmd: 'disconnect' }))
-              setTimeout(() => conn.socket.destroy(), 2_000).unref()
-            }),
-        ),
-      )
+      await Promise.all(conns.map((conn) => conn.close()))
       send({ type: 'closed' })
       process.disconnect()
     }

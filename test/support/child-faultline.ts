@@ -1,10 +1,30 @@
-// Faultline as a separate process (`node --import tsx src/main.ts`), for tests that kill it or signal it.
+// Faultline as a separate process (`node --import tsx src/main.ts`), for tests that kill it or signal it, and for
+// the benchmark (bench/run.ts), which runs it with a preloaded probe, an IPC channel and extra node flags.
 // Ports are 0 (the OS picks); the real ones come from the 'Faultline listening' JSON log line.
+//
+// This module imports nothing from src/ (nor ./faultline.ts, which does): the benchmark may run another checkout.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { API_TOKEN } from './faultline.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
+
+/** The API token the child is given unless told otherwise; the same as ./faultline.ts's API_TOKEN. */
+export const CHILD_API_TOKEN = 'test-api-token-0123456789abcdef'
+
+export interface SpawnOptions {
+  /** how long to wait for 'Faultline listening' (default 60 s) */
+  timeoutMs?: number
+  /** node flags before `--import tsx` (e.g. --cpu-prof, --max-old-space-size=...) */
+  nodeArgs?: string[]
+  /** modules to preload after tsx (`--import <module>`), e.g. a probe written in TypeScript */
+  imports?: string[]
+  /** open an IPC channel to the child (child.process.send / 'message') */
+  ipc?: boolean
+  /** the Faultline checkout to run (default this one) */
+  cwd?: string
+  /** FAULTLINE_API_TOKEN and the bearer token api() sends (default CHILD_API_TOKEN) */
+  apiToken?: string
+}
 
 export interface ChildFaultline {
   readonly process: ChildProcess
@@ -12,14 +32,23 @@ export interface ChildFaultline {
   httpPort: number
   /** Every JSON log line so far. */
   readonly logs: Record<string, unknown>[]
+  /** The distinct messages of warning level and above logged so far (at most 20). */
+  readonly warnings: string[]
   /** Settles when the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   api<T = any>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }>
-  registerDevice(id: string): Promise<string>
+  /** Registers a device (model BCD-516WDVL unless `extra` says otherwise) and returns its token. */
+  registerDevice(id: string, extra?: Record<string, unknown>): Promise<string>
+  /** SIGTERM (a graceful shutdown), SIGKILL if it has not exited within `killAfterMs`; resolves once it has exited. */
+  stop(killAfterMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
+const WARN = 40
+
 /** Starts Faultline in a child process with the given FAULTLINE_* / DATABASE_URL settings and waits until it listens. */
-export async function spawnFaultline(settings: Record<string, string>, timeoutMs = 60_000): Promise<ChildFaultline> {
+export async function spawnFaultline(settings: Record<string, string>, options: number | SpawnOptions = {}): Promise<ChildFaultline> {
+  const { timeoutMs = 60_000, nodeArgs = [], imports = [], ipc = false, cwd = root, apiToken = CHILD_API_TOKEN } =
+    typeof options === 'number' ? { timeoutMs: options } : options
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (!k.startsWith('FAULTLINE_') && k !== 'DATABASE_URL') env[k] = v
@@ -28,14 +57,16 @@ export async function spawnFaultline(settings: Record<string, string>, timeoutMs
     FAULTLINE_HOST: '127.0.0.1',
     FAULTLINE_MQTT_PORT: '0',
     FAULTLINE_HTTP_PORT: '0',
-    FAULTLINE_API_TOKEN: API_TOKEN,
+    FAULTLINE_API_TOKEN: apiToken,
     FAULTLINE_LOG_LEVEL: 'info',
     ...settings,
   })
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const args = [...nodeArgs, '--import', 'tsx', ...imports.flatMap((m) => ['--import', m]), 'src/main.ts']
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])] })
   const logs: Record<string, unknown>[] = []
+  const warnings: string[] = []
   let stderr = ''
-  child.stderr!.on('data', (d) => (stderr += d))
+  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-8_000)))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   )
@@ -53,13 +84,15 @@ export async function spawnFaultline(settings: Record<string, string>, timeoutMs
           const entry = JSON.parse(line) as Record<string, unknown>
           logs.push(entry)
           if (entry.msg === 'Faultline listening') resolve({ mqtt: entry.mqtt as number, http: entry.http as number })
+          const msg = String(entry.msg)
+          if ((entry.level as number) >= WARN && warnings.length < 20 && !warnings.includes(msg)) warnings.push(msg)
         } catch {
           // not a log line
         }
       }
     })
-    void exited.then(({ code, signal }) => reject(new Error(`Faultline exited before listening (${code ?? signal}): ${stderr}`)))
-    setTimeout(() => reject(new Error(`Faultline did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs).unref()
+    void exited.then(({ code, signal }) => reject(new Error(`Faultline exited before listening (${code ?? signal}): ${stderr.slice(-2_000)}`)))
+    setTimeout(() => reject(new Error(`Faultline did not start within ${timeoutMs} ms: ${stderr.slice(-2_000)}`)), timeoutMs).unref()
   })
   let ports: { mqtt: number; http: number }
   try {
@@ -73,7 +106,7 @@ export async function spawnFaultline(settings: Record<string, string>, timeoutMs
   const api: ChildFaultline['api'] = async (method, url, body) => {
     const res = await fetch(base + url, {
       method,
-      headers: { authorization: `Bearer ${API_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { authorization: `Bearer ${apiToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     })
     const text = await res.text()
@@ -84,12 +117,23 @@ export async function spawnFaultline(settings: Record<string, string>, timeoutMs
     mqttPort: ports.mqtt,
     httpPort: ports.http,
     logs,
+    warnings,
     exited,
     api,
-    async registerDevice(id) {
-      const res = await api('POST', '/api/devices', { id, model: 'BCD-516WDVL', serial: `SN-${id}`, purchasedAt: '2025-06-01' })
+    async registerDevice(id, extra = {}) {
+      const res = await api('POST', '/api/devices', { id, model: 'BCD-516WDVL', serial: `SN-${id}`, purchasedAt: '2025-06-01', ...extra })
       if (res.status !== 201) throw new Error(`registering ${id}: ${res.status} ${JSON.stringify(res.body)}`)
       return res.body.token as string
+    },
+    async stop(killAfterMs = 60_000) {
+      if (child.connected) child.disconnect()
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs)
+      try {
+        return await exited
+      } finally {
+        clearTimeout(killer)
+      }
     },
   }
 }
