@@ -8,7 +8,7 @@ import { filter, lastValueFrom, share } from 'rxjs'
 import { buildApi } from './api/app.js'
 import { resolveApiTokenHash } from './api/api-token.js'
 import { startBroker } from './broker/index.js'
-import { loadCatalog } from './catalog/index.js'
+import { CatalogError, loadCatalog } from './catalog/index.js'
 import { systemClock, type Clock } from './clock.js'
 import { ConfigError, loadConfig, type Config } from './config/index.js'
 import { DeviceRegistry } from './devices/index.js'
@@ -110,6 +110,11 @@ async function main() {
   }
   const log = createLogger(config.logLevel)
   const faultline = await startFaultline(config, log).catch((err: Error) => {
+    // A bad catalog is bad configuration: said plainly, with every problem, like a bad setting.
+    if (err instanceof CatalogError) {
+      process.stderr.write(`faultline: ${err.message}\n`)
+      process.exit(2)
+    }
     log.fatal({ err }, 'Faultline could not start')
     process.exit(1)
   })
