@@ -3,7 +3,7 @@
 // exactly one ticket, claimed in the database.
 import { bufferTime, concatMap, filter, lastValueFrom, type Observable } from 'rxjs'
 import type { Logger } from 'pino'
-import type { Catalog, ProductModel, ServicePlan } from '../catalog/index.js'
+import type { Catalog, ServicePlan } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import type { Device, DeviceRegistry } from '../devices/index.js'
 import type { IngestRecord, TelemetryRecord } from '../ingest/index.js'
@@ -45,7 +45,13 @@ export class MaintenanceScheduler {
   private pass: Promise<void> = Promise.resolve()
   private usage: Promise<void> = Promise.resolve()
 
-  constructor(private readonly deps: SchedulerDeps) {}
+  private readonly countersByModel: Map<string, string[]>
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.countersByModel = new Map(
+      [...deps.catalog.values()].map((m) => [m.model, [...new Set(m.servicePlans.flatMap((p) => (p.schedule.kind === 'usage' ? [p.schedule.counter] : [])))]]),
+    )
+  }
 
   /** Catches up once, then looks again every interval; usage plans follow the telemetry stream. */
   async start(accepted$: Observable<IngestRecord>): Promise<void> {
@@ -129,10 +135,9 @@ export class MaintenanceScheduler {
     return opened
   }
 
-  /** The usage counters a device's plans read. */
-  private countersOf(deviceId: string): string[] {
-    const model: ProductModel | undefined = this.deps.catalog.get(this.deps.registry.modelOf(deviceId) ?? '')
-    return [...new Set(model?.servicePlans.flatMap((p) => (p.schedule.kind === 'usage' ? [p.schedule.counter] : [])) ?? [])]
+  /** The usage counters a device's plans read: looked up for every telemetry message, so worked out once per model. */
+  private countersOf(deviceId: string): readonly string[] {
+    return this.countersByModel.get(this.deps.registry.modelOf(deviceId) ?? '') ?? []
   }
 
   /** Folds a batch of readings into the counters, stores them, and opens the usage plans that fell due. */
