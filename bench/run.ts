@@ -6,20 +6,20 @@
 // preloaded to report its event-loop delay, RSS and CPU. The load generator (bench/load.ts) is another child:
 // 100 raw-socket MQTT connections publishing ~120-byte, 3-metric telemetry, pipelined. This process only
 // orchestrates, polls /metrics and measures MQTT PINGREQ round trips on a connection of its own.
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, fork } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import mqttPacket from 'mqtt-packet'
 import pg from 'pg'
+import { spawnFaultline, type ChildFaultline } from '../test/support/child-faultline.js'
 import type { LoadConfig, LoadReport } from './load.js'
+import { connectRaw, PINGRESP } from './mqtt-raw.js'
 import type { ProbeReport } from './probe.js'
+import { ticketRun, type TicketRunResult } from './tickets.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const API_TOKEN = 'bench-api-token-0123456789abcdef'
 const ROWS_PER_MESSAGE = 3
 
 // ---- options ----------------------------------------------------------------------------------------------------
@@ -34,6 +34,12 @@ const HELP = `npm run bench -- [options]
   --out FILE               results file (default bench/results/latest.md; "-" for none)
   --profile DIR            write a V8 CPU profile of each Faultline run into DIR (--cpu-prof)
   --faultline-dir DIR      run the Faultline found there (a checkout of another commit) instead of this one
+  --cases LIST             ingest,tickets (default both)
+  --ticket-runs N          runs of the tickets cases per backend (default: --runs)
+  --ticket-devices N       devices raising one fault each in the paced tickets case (default 200)
+  --ticket-rate N          faults a second in the paced tickets case (default 20)
+  --storm-devices N        devices raising one fault each within ~1 s in the storm case (default 1000)
+  --storm-poll-ms N        pause between ticket-list polls in the storm case (default 10; polls load Faultline too)
 `
 const { values: flags } = parseArgs({
   options: {
@@ -46,6 +52,12 @@ const { values: flags } = parseArgs({
     window: { type: 'string', default: '64' },
     profile: { type: 'string' },
     'faultline-dir': { type: 'string' },
+    cases: { type: 'string', default: 'ingest,tickets' },
+    'ticket-runs': { type: 'string' },
+    'ticket-devices': { type: 'string', default: '200' },
+    'ticket-rate': { type: 'string', default: '20' },
+    'storm-devices': { type: 'string', default: '1000' },
+    'storm-poll-ms': { type: 'string', default: '10' },
     out: { type: 'string', default: path.join(root, 'bench/results/latest.md') },
     help: { type: 'boolean', short: 'h' },
   },
@@ -69,10 +81,13 @@ const WINDOW = int('window')
 const MESSAGES = { embedded: int('embedded-messages', CONNECTIONS), server: int('server-messages', CONNECTIONS) }
 const BACKENDS = flags.backends!.split(',').map((b) => b.trim()) as ('embedded' | 'server')[]
 const QOS = flags.qos!.split(',').map((q) => Number(q.trim())) as (0 | 1)[]
-if (BACKENDS.some((b) => b !== 'embedded' && b !== 'server') || QOS.some((q) => q !== 0 && q !== 1)) {
-  process.stderr.write('bench: --backends takes embedded,server and --qos takes 0,1\n')
+const CASES = flags.cases!.split(',').map((c) => c.trim()) as ('ingest' | 'tickets')[]
+if (BACKENDS.some((b) => b !== 'embedded' && b !== 'server') || QOS.some((q) => q !== 0 && q !== 1) || CASES.some((c) => c !== 'ingest' && c !== 'tickets')) {
+  process.stderr.write('bench: --backends takes embedded,server, --qos takes 0,1 and --cases takes ingest,tickets\n')
   process.exit(2)
 }
+if (flags['ticket-runs'] === undefined) flags['ticket-runs'] = String(RUNS)
+const TICKETS = { runs: int('ticket-runs'), devices: int('ticket-devices'), rate: int('ticket-rate'), storm: int('storm-devices'), stormPollMs: int('storm-poll-ms') }
 
 /** ceilings.md figures, to put ours against (see that file for how they were measured). */
 const CEILINGS = {
@@ -85,97 +100,37 @@ const log = (line: string) => process.stdout.write(`${line}\n`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 // ---- Faultline as a child ---------------------------------------------------------------------------------------
-interface Child {
-  proc: ChildProcess
-  mqttPort: number
-  httpPort: number
-  warnings: string[]
-  api<T = any>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }>
+/** test/support/child-faultline.ts's child, with bench/probe.ts preloaded and asked over IPC. */
+interface Child extends ChildFaultline {
   probe(cmd: 'reset' | 'report'): Promise<ProbeReport | undefined>
-  stop(): Promise<void>
 }
 
 async function startFaultlineChild(settings: Record<string, string>): Promise<Child> {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('FAULTLINE_') && k !== 'DATABASE_URL') env[k] = v
-  Object.assign(env, {
-    FAULTLINE_HOST: '127.0.0.1',
-    FAULTLINE_MQTT_PORT: '0',
-    FAULTLINE_HTTP_PORT: '0',
-    FAULTLINE_API_TOKEN: API_TOKEN,
-    FAULTLINE_LOG_LEVEL: 'info',
-    ...settings,
-  })
   const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(flags.profile)}`] : []
   // BENCH_NODE_ARGS: extra node flags for the Faultline child (experiments: --max-old-space-size=..., --import ...)
   const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []
-  const probe = path.join(root, 'bench/probe.ts')
-  const proc = spawn(process.execPath, [...profile, ...extra, '--import', 'tsx', '--import', probe, 'src/main.ts'], {
+  const fl = await spawnFaultline(settings, {
+    timeoutMs: 90_000,
+    nodeArgs: [...profile, ...extra],
+    imports: [path.join(root, 'bench/probe.ts')],
+    ipc: true,
     cwd: FAULTLINE_DIR,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   })
-  const warnings: string[] = []
-  let stderr = ''
-  proc.stderr!.on('data', (d) => (stderr += d))
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
-  const ports = await new Promise<{ mqtt: number; http: number }>((resolve, reject) => {
-    let buffered = ''
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8')
-      let nl: number
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl)
-        buffered = buffered.slice(nl + 1)
-        if (!line.startsWith('{')) continue
-        try {
-          const entry = JSON.parse(line) as { level: number; msg: string; mqtt?: number; http?: number }
-          if (entry.msg === 'Faultline listening') resolve({ mqtt: entry.mqtt!, http: entry.http! })
-          if (entry.level >= 40 && !warnings.includes(entry.msg) && warnings.length < 20) warnings.push(entry.msg)
-        } catch {
-          // not a log line
-        }
-      }
-    })
-    void exited.then(() => reject(new Error(`Faultline exited before listening: ${stderr.slice(-2000)}`)))
-    setTimeout(() => reject(new Error(`Faultline did not start in 90 s: ${stderr.slice(-2000)}`)), 90_000).unref()
-  })
-  const base = `http://127.0.0.1:${ports.http}`
   let probeWaiter: ((r: ProbeReport) => void) | undefined
-  proc.on('message', (m: ProbeReport) => {
+  fl.process.on('message', (m: ProbeReport) => {
     if (m?.type === 'probe') probeWaiter?.(m)
   })
-  return {
-    proc,
-    mqttPort: ports.mqtt,
-    httpPort: ports.http,
-    warnings,
-    async api(method, url, body) {
-      const res = await fetch(base + url, {
-        method,
-        headers: { authorization: `Bearer ${API_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      })
-      const text = await res.text()
-      return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : (text as any) }
-    },
-    async probe(cmd) {
+  return Object.assign(fl, {
+    async probe(cmd: 'reset' | 'report') {
       if (cmd === 'reset') {
-        proc.send({ probe: 'reset' })
+        fl.process.send({ probe: 'reset' })
         return undefined
       }
       const report = new Promise<ProbeReport>((resolve) => (probeWaiter = resolve))
-      proc.send({ probe: 'report' })
+      fl.process.send({ probe: 'report' })
       return Promise.race([report, sleep(5_000).then(() => undefined)])
     },
-    async stop() {
-      if (proc.connected) proc.disconnect()
-      proc.kill('SIGTERM')
-      const killer = setTimeout(() => proc.kill('SIGKILL'), 60_000)
-      await exited
-      clearTimeout(killer)
-    },
-  }
+  })
 }
 
 async function metrics(httpPort: number): Promise<Record<string, number>> {
@@ -190,28 +145,15 @@ async function metrics(httpPort: number): Promise<Record<string, number>> {
 
 // ---- MQTT PINGREQ round trips from a connection of our own ------------------------------------------------------
 async function startPinger(port: number, id: string, token: string) {
-  const socket = net.connect({ port, host: '127.0.0.1', noDelay: true })
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve)
-    socket.once('error', reject)
-  })
-  let onPacket: ((byte: number) => void) | undefined
-  socket.on('data', (chunk: Buffer) => {
-    // CONNACK (0x20 0x02 ..) and PINGRESP (0xd0 0x00) are all that come back
-    for (let i = 0; i < chunk.length; i++) if (chunk[i] === 0x20 || chunk[i] === 0xd0) onPacket?.(chunk[i]!)
-  })
-  await new Promise<void>((resolve) => {
-    onPacket = (b) => b === 0x20 && resolve()
-    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: id, keepalive: 600, username: id, password: Buffer.from(token) }))
-  })
+  const conn = await connectRaw(port, id, token)
   const rtts: number[] = []
   let running = true
   const loop = (async () => {
     while (running) {
       const t0 = performance.now()
       await new Promise<void>((resolve) => {
-        onPacket = (b) => b === 0xd0 && resolve()
-        socket.write(Buffer.from([0xc0, 0x00]))
+        conn.onPacket = (type) => type === PINGRESP && resolve()
+        conn.socket.write(Buffer.from([0xc0, 0x00]))
       })
       rtts.push(performance.now() - t0)
       await sleep(20)
@@ -221,7 +163,7 @@ async function startPinger(port: number, id: string, token: string) {
     async stop() {
       running = false
       await Promise.race([loop, sleep(5_000)])
-      socket.destroy()
+      conn.socket.destroy()
       return rtts
     },
   }
@@ -287,13 +229,7 @@ async function runOnce(
   const load = startLoad()
   try {
     const ids = Array.from({ length: CONNECTIONS + 1 }, (_, i) => `bench-${String(i).padStart(4, '0')}`)
-    const tokens = await Promise.all(
-      ids.map(async (id) => {
-        const res = await fl.api('POST', '/api/devices', { id, model: 'BCD-516WDVL', serial: `BENCH-${id}`, purchasedAt: '2025-06-01' })
-        if (res.status !== 201) throw new Error(`registering ${id}: ${res.status} ${JSON.stringify(res.body)}`)
-        return res.body.token as string
-      }),
-    )
+    const tokens = await Promise.all(ids.map((id) => fl.registerDevice(id, { serial: `BENCH-${id}` })))
     const perConnection = Math.floor(MESSAGES[backend] / CONNECTIONS)
     const messages = perConnection * CONNECTIONS
     const expectedRows = messages * ROWS_PER_MESSAGE
@@ -457,18 +393,67 @@ interface CaseResult {
   failed?: string
 }
 
+interface TicketCase {
+  name: string
+  backend: 'embedded' | 'server'
+  kind: 'paced' | 'storm'
+  runs: TicketRunResult[]
+  warnings: string[]
+  skipped?: string
+  failed?: string
+}
+
+/** One Faultline per run: the paced faults first, then the storm from as many other devices. */
+async function ticketCases(backend: 'embedded' | 'server', server: ServerDb | undefined): Promise<TicketCase[]> {
+  const paced: TicketCase = { name: `${backend}, ${fmt(TICKETS.devices)} faults at ${TICKETS.rate}/s`, backend, kind: 'paced', runs: [], warnings: [] }
+  const storm: TicketCase = { name: `${backend}, storm: ${fmt(TICKETS.storm)} faults in ~1 s`, backend, kind: 'storm', runs: [], warnings: [] }
+  for (let r = 0; r < TICKETS.runs; r++) {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'faultline-bench-'))
+    let fl: Child | undefined
+    let current = paced
+    try {
+      const url = server ? await server.fresh() : undefined
+      fl = await startFaultlineChild({ FAULTLINE_DATA_DIR: dataDir, ...(url ? { DATABASE_URL: url } : {}) })
+      const p = await ticketRun(fl, { prefix: 'tk', devices: TICKETS.devices, ratePerS: TICKETS.rate, timeoutMs: 30_000 })
+      paced.runs.push(p)
+      log(`  ${paced.name} run ${r + 1}: ${describeTickets(p)}`)
+      current = storm
+      const s = await ticketRun(fl, { prefix: 'st', devices: TICKETS.storm, ratePerS: TICKETS.storm, timeoutMs: 60_000, pollIntervalMs: TICKETS.stormPollMs })
+      storm.runs.push(s)
+      log(`  ${storm.name} run ${r + 1}: ${describeTickets(s)}`)
+    } catch (err) {
+      current.failed = (err as Error).message
+      log(`  ${current.name} run ${r + 1} failed: ${current.failed}`)
+      break
+    } finally {
+      for (const w of fl?.warnings ?? []) if (!paced.warnings.includes(w)) paced.warnings.push(w)
+      await fl?.stop()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+  return [paced, storm]
+}
+
+const describeTickets = (t: TicketRunResult) =>
+  `${t.tickets}/${t.devices} tickets (${t.acked} PUBACKs, ${t.inWarranty} in warranty) published over ${t.publishSpanS.toFixed(2)} s; ` +
+  `publish→visible p50 ${percentile(t.fromPublishMs, 50).toFixed(0)} / p99 ${percentile(t.fromPublishMs, 99).toFixed(0)} / max ${Math.max(...t.fromPublishMs).toFixed(0)} ms; ` +
+  `PUBACK→visible p50 ${percentile(t.latencies, 50).toFixed(0)} / p99 ${percentile(t.latencies, 99).toFixed(0)} ms; ` +
+  `all visible ${t.allVisibleS.toFixed(2)} s after the first publish; poll round p50 ${percentile(t.pollMs, 50).toFixed(1)} ms`
+
 async function main() {
   const started = Date.now()
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
-  log(`Faultline ingest benchmark: ${os.cpus().length} × ${cpu}, Node ${process.version}, ${RUNS} run(s) per case, ${CONNECTIONS} connections`)
+  log(`Faultline benchmark: ${os.cpus().length} × ${cpu}, Node ${process.version}, ${RUNS} run(s) per ingest case, ${TICKETS.runs} per tickets case, ${CONNECTIONS} connections`)
   const cases: CaseResult[] = []
+  const tickets: TicketCase[] = []
   let serverNote = ''
   for (const backend of BACKENDS) {
     let server: ServerDb | undefined
     if (backend === 'server') {
       const db = await serverDatabase()
       if (typeof db === 'string') {
-        for (const qos of QOS) cases.push({ name: `server QoS ${qos}`, backend, qos, runs: [], skipped: db })
+        if (CASES.includes('ingest')) for (const qos of QOS) cases.push({ name: `server QoS ${qos}`, backend, qos, runs: [], skipped: db })
+        if (CASES.includes('tickets')) tickets.push({ name: 'server', backend, kind: 'paced', runs: [], warnings: [], skipped: db })
         log(`server backend skipped: ${db}`)
         continue
       }
@@ -476,7 +461,7 @@ async function main() {
       serverNote = db.note
     }
     try {
-      for (const qos of QOS) {
+      for (const qos of CASES.includes('ingest') ? QOS : []) {
         const c: CaseResult = { name: `${backend} QoS ${qos}`, backend, qos, runs: [] }
         cases.push(c)
         for (let r = 0; r < RUNS; r++) {
@@ -504,11 +489,12 @@ async function main() {
           }
         }
       }
+      if (CASES.includes('tickets')) tickets.push(...(await ticketCases(backend, server)))
     } finally {
       await server?.cleanup()
     }
   }
-  const report = render(cases, { cpu, serverNote, minutes: (Date.now() - started) / 60_000 })
+  const report = render(cases, tickets, { cpu, serverNote, minutes: (Date.now() - started) / 60_000 })
   log('')
   log(report)
   if (flags.out !== '-') {
@@ -525,21 +511,42 @@ async function runOnceEmbedded(qos: 0 | 1, setChild: (fl: Child) => void, counte
 
 const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–')
 
-function render(cases: CaseResult[], meta: { cpu: string; serverNote: string; minutes: number }): string {
+function render(cases: CaseResult[], tickets: TicketCase[], meta: { cpu: string; serverNote: string; minutes: number }): string {
   const lines = [
-    `# Faultline end-to-end ingest benchmark`,
+    `# Faultline end-to-end benchmark`,
     ``,
-    `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · ${os.cpus().length} × ${meta.cpu} · Node ${process.version} · ${meta.minutes.toFixed(1)} min in all · \`npm run bench\``,
+    `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · ${os.cpus().length} × ${meta.cpu} · Node ${process.version} · ${meta.minutes.toFixed(1)} min in all · \`npm run bench\`` +
+      (FAULTLINE_DIR !== path.resolve(root) ? ` · Faultline from ${FAULTLINE_DIR}` : ''),
+  ]
+  if (cases.length > 0) renderIngest(lines, cases)
+  if (tickets.length > 0) renderTickets(lines, tickets)
+  const warnings = [...new Set([...cases.flatMap((c) => c.runs.flatMap((r) => r.warnings)), ...tickets.flatMap((t) => t.warnings)])]
+  lines.push('', '## Notes', '')
+  if (meta.serverNote) lines.push(`- Server backend: ${meta.serverNote}. No TimescaleDB on it, so plain tables.`)
+  if (cases.length > 0) {
+    lines.push(
+      `- "accepted msgs/s" is the generator's side: QoS 0, every byte handed to the socket; QoS 1, every PUBACK (which Faultline sends once the message is fsynced to its write-ahead log, not yet in the database).`,
+      `- ceilings.md figures were measured on this machine class separately; see /work/shared/ceilings.md. The ratio is ours ÷ theirs.`,
+    )
+  }
+  if (warnings.length) lines.push(`- Faultline logged warnings: ${warnings.slice(0, 5).map((w) => '`' + w + '`').join('; ')}`)
+  return lines.join('\n') + '\n'
+}
+
+function renderIngest(lines: string[], cases: CaseResult[]) {
+  lines.push(
+    ``,
+    `## Ingest`,
     ``,
     `${CONNECTIONS} MQTT connections (raw-socket generator in its own process), ~120 B JSON telemetry with 3 metrics (3 rows) per message, pipelined` +
       ` (QoS 1: ${WINDOW} unacknowledged per connection); ${fmt(MESSAGES.embedded)} messages per embedded run, ${fmt(MESSAGES.server)} per server run.` +
       ` Timed from the first publish until \`faultline_rows_written_total\` reached every row; rows then counted in the database.` +
       ` Faultline runs as a child process (as in production); event-loop delay is measured inside it (monitorEventLoopDelay, preloaded bench/probe.ts), ping RTT is MQTT PINGREQ→PINGRESP from a separate connection every 20 ms. ` +
-      `Figures are the median of ${RUNS} run(s) per column.` + (FAULTLINE_DIR !== path.resolve(root) ? ` Faultline from ${FAULTLINE_DIR}.` : ``),
+      `Figures are the median of ${RUNS} run(s) per column.`,
     ``,
     `| case | msgs/s | rows/s | accepted msgs/s | event-loop p99 | ping RTT p50 / p99 | RSS peak | Faultline CPU | vs ceilings.md |`,
     `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |`,
-  ]
+  )
   for (const c of cases) {
     if (c.skipped || c.runs.length === 0) {
       lines.push(`| ${c.name} | – | – | – | – | – | – | – | ${c.skipped ? `skipped: ${c.skipped}` : `failed: ${c.failed}`} |`)
@@ -560,22 +567,62 @@ function render(cases: CaseResult[], meta: { cpu: string; serverNote: string; mi
         `${col((r) => r.rssPeakMb).toFixed(0)} MB | ${col((r) => r.cpuCores).toFixed(2)} cores | ${vs} |`,
     )
   }
-  lines.push('', '## Runs', '', '| case | run | s | msgs/s | rows in db / expected | max write queue rows | backpressure waits |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+  lines.push('', '### Ingest runs', '', '| case | run | s | msgs/s | rows in db / expected | max write queue rows | backpressure waits |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
   for (const c of cases) {
     c.runs.forEach((r, i) =>
       lines.push(`| ${c.name} | ${i + 1} | ${r.seconds.toFixed(1)} | ${fmt(r.msgsPerS)} | ${fmt(r.rowsInDb)} / ${fmt(r.expectedRows)} | ${fmt(r.maxQueueRows)} | ${fmt(r.backpressureWaits)} |`),
     )
     if (c.failed) lines.push(`| ${c.name} | failed | | | ${c.failed.replaceAll('|', '/')} | | |`)
   }
-  const warnings = [...new Set(cases.flatMap((c) => c.runs.flatMap((r) => r.warnings)))]
-  lines.push('', '## Notes', '')
-  if (meta.serverNote) lines.push(`- Server backend: ${meta.serverNote}. No TimescaleDB on it, so plain tables.`)
+}
+
+function renderTickets(lines: string[], cases: TicketCase[]) {
+  const ms = (xs: number[], p: number) => (xs.length ? `${Math.round(percentile(xs, p)) + 0}` : '–')
   lines.push(
-    `- "accepted msgs/s" is the generator's side: QoS 0, every byte handed to the socket; QoS 1, every PUBACK (which Faultline sends once the message is fsynced to its write-ahead log, not yet in the database).`,
-    `- ceilings.md figures were measured on this machine class separately; see /work/shared/ceilings.md. The ratio is ours ÷ theirs.`,
+    ``,
+    `## Fault → ticket`,
+    ``,
+    `Faultline as a child on a fresh database per run; devices of model BCD-516WDVL bought 30 days ago (in warranty), each connected over MQTT beforehand and publishing one` +
+      ` \`{"type":"fault","code":"E1"}\` to \`devices/<id>/events\` at QoS 1: ${fmt(TICKETS.devices)} devices at ${TICKETS.rate}/s, then in the same process` +
+      ` ${fmt(TICKETS.storm)} other devices as fast as a 1 ms schedule allows (~1 s). Latency is from each fault's PUBACK until its ticket is in` +
+      ` \`GET /api/tickets?kind=repair\` (polled newest first, 25 a page back to the newest ticket seen before, every 10 ms${TICKETS.stormPollMs !== 10 ? ` (storm: every ${TICKETS.stormPollMs} ms)` : ''}; a ticket counts when the response holding it arrives, so up to one poll round is included).` +
+      ` Also from the publish itself, since a ticket can be written before the PUBACK (which waits for the write-ahead log's fsync): PUBACK → visible is negative then.` +
+      ` Percentiles over all faults of ${TICKETS.runs} run(s) pooled; "all visible" and tickets/s are medians of the runs.` +
+      ` "PUBACK → created" uses the ticket's createdAt (Faultline's clock, same machine, ms resolution); negative means the ticket was written before the PUBACK went out.`,
+    ``,
+    `| case | tickets / faults | publish → visible p50 / p95 / p99 / max | PUBACK → visible p50 / p95 / p99 / max | publish → PUBACK p50 / p99 | PUBACK → created p50 / p99 | created → visible p50 | poll round p50 | all visible after | tickets/s |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
   )
-  if (warnings.length) lines.push(`- Faultline logged warnings: ${warnings.slice(0, 5).map((w) => '`' + w + '`').join('; ')}`)
-  return lines.join('\n') + '\n'
+  for (const c of cases) {
+    if (c.skipped || c.runs.length === 0) {
+      lines.push(`| ${c.name} | – | – | – | – | – | – | – | – | ${c.skipped ? `skipped: ${c.skipped}` : `failed: ${c.failed?.replaceAll('|', '/')}`} |`)
+      continue
+    }
+    const all = (f: (r: TicketRunResult) => number[]) => c.runs.flatMap(f)
+    const lat = all((r) => r.latencies)
+    const e2e = all((r) => r.fromPublishMs)
+    const dist = (xs: number[]) => `${ms(xs, 50)} / ${ms(xs, 95)} / ${ms(xs, 99)} / ${ms(xs, 100)} ms`
+    const allVisible = median(c.runs.map((r) => r.allVisibleS))
+    lines.push(
+      `| ${c.name}${c.runs.length < TICKETS.runs ? ` (${c.runs.length} run${c.runs.length > 1 ? 's' : ''})` : ''} | ` +
+        `${fmt(c.runs.reduce((n, r) => n + r.tickets, 0))} / ${fmt(c.runs.reduce((n, r) => n + r.devices, 0))} | ` +
+        `${dist(e2e)} | ${dist(lat)} | ` +
+        `${ms(all((r) => r.pubackMs), 50)} / ${ms(all((r) => r.pubackMs), 99)} ms | ` +
+        `${ms(all((r) => r.createdMs), 50)} / ${ms(all((r) => r.createdMs), 99)} ms | ${ms(all((r) => r.visibleAfterCreateMs), 50)} ms | ` +
+        `${percentile(all((r) => r.pollMs), 50).toFixed(1)} ms | ${Number.isFinite(allVisible) ? `${allVisible.toFixed(2)} s` : '–'} | ` +
+        `${c.kind === 'storm' ? fmt(median(c.runs.map((r) => r.devices / r.allVisibleS))) : '–'} |`,
+    )
+    if (c.failed) lines.push(`| ${c.name} | failed | ${c.failed.replaceAll('|', '/')} | | | | | | | |`)
+  }
+  lines.push('', '### Tickets runs', '', '| case | run | tickets / faults | publish span | publish → visible p50 / p99 / max | all visible after |', '| --- | ---: | ---: | ---: | ---: | ---: |')
+  for (const c of cases) {
+    c.runs.forEach((r, i) =>
+      lines.push(
+        `| ${c.name} | ${i + 1} | ${fmt(r.tickets)} / ${fmt(r.devices)} | ${r.publishSpanS.toFixed(2)} s | ` +
+          `${ms(r.fromPublishMs, 50)} / ${ms(r.fromPublishMs, 99)} / ${ms(r.fromPublishMs, 100)} ms | ${Number.isFinite(r.allVisibleS) ? `${r.allVisibleS.toFixed(2)} s` : '–'} |`,
+      ),
+    )
+  }
 }
 
 await main()
