@@ -48,7 +48,9 @@ export class IngestPipeline {
   private readonly acceptedRecords = new Subject<IngestRecord>()
   private readonly written: Promise<void>
   private queuedRows = 0
-  private readonly waiting: { rows: number; admit: () => void }[] = []
+  /** messages waiting for room, oldest first from `waitingHead` (a shift() per admission would be O(n)) */
+  private waiting: { rows: number; admit: () => void }[] = []
+  private waitingHead = 0
   private closed = false
   private onAllAdmitted?: () => void
 
@@ -87,7 +89,7 @@ export class IngestPipeline {
   async accept(records: IngestRecord[], durable: boolean): Promise<void> {
     if (this.closed) throw new Error('ingest is shut down')
     const rows = records.reduce((n, r) => n + rowCount(r), 0)
-    if (this.waiting.length > 0 || !this.fits(rows)) {
+    if (this.waitingCount > 0 || !this.fits(rows)) {
       this.metrics.backpressureWaits.inc()
       await new Promise<void>((admit) => this.waiting.push({ rows, admit }))
     } else {
@@ -112,11 +114,15 @@ export class IngestPipeline {
   async close(): Promise<void> {
     this.closed = true
     // Messages already waiting for room were accepted from their clients: they go in before the stream ends.
-    if (this.waiting.length > 0) await new Promise<void>((resolve) => (this.onAllAdmitted = resolve))
+    if (this.waitingCount > 0) await new Promise<void>((resolve) => (this.onAllAdmitted = resolve))
     this.entries.complete()
     this.acceptedRecords.complete()
     await this.written
     await this.wal.close()
+  }
+
+  private get waitingCount(): number {
+    return this.waiting.length - this.waitingHead
   }
 
   /** A message larger than the whole queue still fits an empty queue, or it would never be admitted. */
@@ -182,12 +188,17 @@ export class IngestPipeline {
     this.queuedRows -= rows
     this.metrics.rowsWritten.inc(rows)
     // Admit waiting messages in arrival order while they fit.
-    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.rows)) {
-      const next = this.waiting.shift()!
+    while (this.waitingCount > 0 && this.fits(this.waiting[this.waitingHead]!.rows)) {
+      const next = this.waiting[this.waitingHead++]!
       this.queuedRows += next.rows
       next.admit()
     }
+    // Drop the admitted ones now and then, so the list does not keep them all.
+    if (this.waitingCount === 0 || (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length)) {
+      this.waiting = this.waiting.slice(this.waitingHead)
+      this.waitingHead = 0
+    }
     this.metrics.queueRows.set(this.queuedRows)
-    if (this.waiting.length === 0) this.onAllAdmitted?.()
+    if (this.waitingCount === 0) this.onAllAdmitted?.()
   }
 }
