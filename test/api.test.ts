@@ -119,8 +119,13 @@ describe.each(backends())('HTTP API on the %s backend', (backend) => {
   })
 
   describe('not found', () => {
-    it('answers 404 JSON for an unknown device, its token rotation, and an unknown route', async () => {
-      for (const [method, url] of [['GET', '/api/devices/nobody'], ['POST', '/api/devices/nobody/token']] as const) {
+    it('answers 404 JSON for an unknown device, its token rotation, its telemetry and maintenance, and an unknown route', async () => {
+      for (const [method, url] of [
+        ['GET', '/api/devices/nobody'],
+        ['POST', '/api/devices/nobody/token'],
+        ['GET', '/api/devices/nobody/telemetry'],
+        ['GET', '/api/devices/nobody/maintenance'],
+      ] as const) {
         const res = await fl.api(method, url)
         expect(res).toEqual({ status: 404, body: { error: 'not_found', message: 'device nobody does not exist' } })
       }

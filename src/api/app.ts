@@ -62,7 +62,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     async (api) => {
       api.addHook('onRequest', bearerAuth(deps.apiTokenHash))
       await api.register(devicesRoutes, { registry: deps.registry, catalog: deps.catalog })
-      await api.register(telemetryRoutes, { db: deps.db, timescale: deps.timescale })
+      await api.register(telemetryRoutes, { db: deps.db, timescale: deps.timescale, registry: deps.registry })
       await api.register(deadLetterRoutes, { db: deps.db })
       await api.register(catalogRoutes, { catalog: deps.catalog })
       await api.register(maintenanceRoutes, { registry: deps.registry, scheduler: deps.maintenance })

@@ -2,9 +2,10 @@
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { metricName } from '../../schemas/messages.js'
+import type { DeviceRegistry } from '../devices/index.js'
 import type { Database } from '../store/index.js'
 import { byDeviceId } from './devices.js'
-import { HttpError } from './errors.js'
+import { HttpError, notFound } from './errors.js'
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const
 const bucketSpec = z
@@ -25,8 +26,12 @@ const query = z.object({
 /** Rollups TimescaleDB keeps (real-time: they include rows not yet materialised), by bucket seconds. */
 const rollups: Record<number, string> = { 60: 'telemetry_1m', 3600: 'telemetry_1h' }
 
-export const telemetryRoutes: FastifyPluginAsyncZod<{ db: Database; timescale: boolean }> = async (app, { db, timescale }) => {
+export const telemetryRoutes: FastifyPluginAsyncZod<{ db: Database; timescale: boolean; registry: DeviceRegistry }> = async (
+  app,
+  { db, timescale, registry },
+) => {
   app.get('/devices/:id/telemetry', { schema: { params: byDeviceId, querystring: query } }, async (req) => {
+    if (registry.modelOf(req.params.id) === undefined && !(await registry.get(req.params.id))) throw notFound(`device ${req.params.id}`)
     const { metric, bucket, limit } = req.query
     const to = req.query.to ?? new Date()
     const from = req.query.from ?? new Date(to.getTime() - 24 * 3600_000)
