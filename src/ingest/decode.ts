@@ -32,7 +32,7 @@ const storable = (text: string) => text.replaceAll('\u0000', '\uFFFD')
 /** The same for a NUL escaped in JSON (valid JSON, refused by PostgreSQL's text and jsonb). */
 const storableJson = (text: string) => (text.includes('\\u0000') ? text.replaceAll('\\u0000', '\\uFFFD') : text)
 
-export function deadLetter(publish: Publish, message: string): DeadLetterRecord {
+function deadLetter(publish: Publish, message: string): DeadLetterRecord {
   return {
     kind: 'dead_letter',
     id: randomUUID(),

@@ -101,10 +101,6 @@ export class IngestPipeline {
     if (durable) await appended.durable
   }
 
-  get queueRows(): number {
-    return this.queuedRows
-  }
-
   /** Resolves once everything admitted so far (the replayed log included) is in the database. */
   async settled(): Promise<void> {
     while (this.queuedRows > 0) await new Promise((resolve) => setTimeout(resolve, 10))
