@@ -271,6 +271,9 @@ describe.skipIf(!hasServer)('a database outage on the server backend', () => {
       await publishQos1(client, topic, t0, 100, 200)
       await eventually(async () => ((await metricValue(fl.faultline.httpPort, 'faultline_write_retries_total')) > 0 ? true : undefined))
       expect(await metricValue(fl.faultline.httpPort, 'faultline_write_queue_rows')).toBe(100)
+      const notReady = await fetch(`http://127.0.0.1:${fl.faultline.httpPort}/readyz`)
+      expect(notReady.status).toBe(503)
+      expect(await notReady.json()).toMatchObject({ status: 'not_ready', broker: 'ok' })
 
       cluster.start()
       await publishQos1(client, topic, t0, 200, 300)

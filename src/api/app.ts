@@ -52,11 +52,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(websocket, { options: { maxPayload: deps.broker.maxPacketBytes } })
   app.get('/mqtt', { websocket: true }, (socket, req) => deps.broker.handle(createWebSocketStream(socket), req.raw))
 
-  let brokerListening = true
-  app.addHook('onClose', async () => {
-    brokerListening = false
-  })
-  await app.register(operationsRoutes, { db: deps.db, metrics: deps.metrics, brokerListening: () => brokerListening })
+  await app.register(operationsRoutes, { db: deps.db, metrics: deps.metrics, brokerListening: () => deps.broker.listening })
 
   await app.register(
     async (api) => {

@@ -28,6 +28,8 @@ export interface BrokerOptions {
 
 export interface Broker {
   readonly port: number
+  /** the MQTT listener is accepting connections */
+  readonly listening: boolean
   readonly maxPacketBytes: number
   /** Serves one MQTT connection, such as a WebSocket stream. */
   handle(stream: Duplex, req?: IncomingMessage): void
@@ -126,6 +128,9 @@ export async function startBroker(
 
   return {
     port: (server.address() as AddressInfo).port,
+    get listening() {
+      return server.listening
+    },
     maxPacketBytes,
     handle,
     async close() {
