@@ -4,7 +4,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import { pino, type Logger } from 'pino'
-import { filter, lastValueFrom, share } from 'rxjs'
+import { filter, lastValueFrom, share, tap } from 'rxjs'
 import { buildApi } from './api/app.js'
 import { resolveApiTokenHash } from './api/api-token.js'
 import { startBroker } from './broker/index.js'
@@ -57,7 +57,10 @@ export async function startFaultline(config: Config, log: Logger = createLogger(
   const initial = await loadDetectorState(db, catalog, await registry.lastSeen(), clock.now())
   const detections$ = pipeline.accepted$.pipe(filter(fromDevice), detections({ catalog, modelOf: registry.modelOf, initial }), share())
   const ticketing = lastValueFrom(
-    detections$.pipe(repairTickets({ catalog, device: (id) => registry.get(id), tickets, clock, policy, log: log.child({ component: 'rules' }) })),
+    detections$.pipe(
+      repairTickets({ catalog, device: (id) => registry.get(id), tickets, clock, policy, log: log.child({ component: 'rules' }), lanes: db.writeConcurrency }),
+      tap((outcome) => metrics.detections.inc({ action: outcome.action })),
+    ),
     { defaultValue: undefined },
   )
   const maintenance = new MaintenanceScheduler({

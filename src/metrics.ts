@@ -17,6 +17,7 @@ export function createMetrics() {
     rowsWritten: counter('rows_written_total', 'Rows committed to the database'),
     writeRetries: counter('write_retries_total', 'Database writes retried after a failure'),
     backpressureWaits: counter('backpressure_waits_total', 'Messages that waited for room in the write queue'),
+    detections: counter('detections_total', 'Detections through the rules stage, by what they did to tickets', ['action']),
     maintenancePasses: counter('maintenance_passes_total', 'Passes over every service plan of every device'),
     queueRows: new Gauge({ name: 'faultline_write_queue_rows', help: 'Rows admitted and not yet in the database', registers: [registry] }),
   }

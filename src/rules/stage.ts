@@ -1,6 +1,7 @@
 // The rules stage: every detection is decided (warranty, quote, priority, SLA) and handed to the ticket
-// repository, one at a time so a device's raise and clear are applied in order.
-import { concatMap, defer, type OperatorFunction } from 'rxjs'
+// repository. Devices are spread over a few lanes, each applying its detections one at a time: a device's raise
+// and clear stay in order, and a server database works on several devices at once.
+import { concatMap, defer, groupBy, mergeMap, type OperatorFunction } from 'rxjs'
 import type { Logger } from 'pino'
 import type { Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
@@ -9,6 +10,13 @@ import { retryWithBackoff } from '../store/index.js'
 import type { DetectionOutcome, TicketRepository } from '../tickets/index.js'
 import { draftRepairTicket, type Fault, type TicketDevice, type TicketPolicy } from './repair-ticket.js'
 
+/** A device's lane: the same device always lands in the same one. */
+function laneOf(deviceId: string, lanes: number): number {
+  let hash = 0
+  for (let i = 0; i < deviceId.length; i++) hash = (hash * 31 + deviceId.charCodeAt(i)) | 0
+  return Math.abs(hash) % lanes
+}
+
 export interface RulesStageDeps {
   catalog: Catalog
   device: (id: string) => Promise<TicketDevice | undefined>
@@ -16,6 +24,8 @@ export interface RulesStageDeps {
   clock: Clock
   policy: TicketPolicy
   log: Logger
+  /** detections applied at once, on different devices (the database's write concurrency) */
+  lanes: number
 }
 
 export const faultOf = (d: Detection): Fault => ({
@@ -39,11 +49,16 @@ export function repairTickets(deps: RulesStageDeps): OperatorFunction<Detection,
   }
   return (detections) =>
     detections.pipe(
-      concatMap((d) =>
-        defer(() => apply(d)).pipe(
-          retryWithBackoff((err, attempt) => {
-            if (attempt === 1) deps.log.warn({ err: err.message, deviceId: d.deviceId, condition: d.condition }, 'rules stage: retrying a detection')
-          }),
+      groupBy((d) => laneOf(d.deviceId, deps.lanes)),
+      mergeMap((lane) =>
+        lane.pipe(
+          concatMap((d) =>
+            defer(() => apply(d)).pipe(
+              retryWithBackoff((err, attempt) => {
+                if (attempt === 1) deps.log.warn({ err: err.message, deviceId: d.deviceId, condition: d.condition }, 'rules stage: retrying a detection')
+              }),
+            ),
+          ),
         ),
       ),
     )
