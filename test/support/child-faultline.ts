@@ -5,6 +5,7 @@
 // This module imports nothing from src/ (nor ./faultline.ts, which does): the benchmark may run another checkout.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { apiClient, registerDevice, type ApiCall } from './api-client.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -36,7 +37,7 @@ export interface ChildFaultline {
   readonly warnings: string[]
   /** Settles when the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  api<T = any>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }>
+  api: ApiCall
   /** Registers a device (model BCD-516WDVL unless `extra` says otherwise) and returns its token. */
   registerDevice(id: string, extra?: Record<string, unknown>): Promise<string>
   /** SIGTERM (a graceful shutdown), SIGKILL if it has not exited within `killAfterMs`; resolves once it has exited. */
@@ -102,16 +103,7 @@ export async function spawnFaultline(settings: Record<string, string>, options: 
     throw err
   }
 
-  const base = `http://127.0.0.1:${ports.http}`
-  const api: ChildFaultline['api'] = async (method, url, body) => {
-    const res = await fetch(base + url, {
-      method,
-      headers: { authorization: `Bearer ${apiToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const text = await res.text()
-    return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : (text as any) }
-  }
+  const api = apiClient(`http://127.0.0.1:${ports.http}`, apiToken)
   return {
     process: child,
     mqttPort: ports.mqtt,
@@ -120,11 +112,7 @@ export async function spawnFaultline(settings: Record<string, string>, options: 
     warnings,
     exited,
     api,
-    async registerDevice(id, extra = {}) {
-      const res = await api('POST', '/api/devices', { id, model: 'BCD-516WDVL', serial: `SN-${id}`, purchasedAt: '2025-06-01', ...extra })
-      if (res.status !== 201) throw new Error(`registering ${id}: ${res.status} ${JSON.stringify(res.body)}`)
-      return res.body.token as string
-    },
+    registerDevice: (id, extra) => registerDevice(api, id, extra),
     async stop(killAfterMs = 60_000) {
       if (child.connected) child.disconnect()
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')

@@ -5,6 +5,7 @@ import path from 'node:path'
 import type { Clock } from '../../src/clock.js'
 import { loadConfig, type Config } from '../../src/config/index.js'
 import { createLogger, startFaultline, type Faultline } from '../../src/main.js'
+import { apiClient, registerDevice, type ApiCall } from './api-client.js'
 import { freshDatabase, sharedClusterUrl } from './postgres.js'
 
 export const API_TOKEN = 'test-api-token-0123456789abcdef'
@@ -20,7 +21,7 @@ export function backends(): Backend[] {
 export interface TestInstance {
   faultline: Faultline
   config: Config
-  api<T = any>(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>
+  api: ApiCall
   registerDevice(id: string, extra?: Record<string, unknown>): Promise<string>
   close(): Promise<void>
 }
@@ -44,25 +45,12 @@ export async function testConfig(backend: Backend, env: Record<string, string> =
 
 export async function startTestInstance(config: Config, clock?: Clock): Promise<TestInstance> {
   const faultline = await startFaultline(config, createLogger(config.logLevel), clock)
-  const base = `http://127.0.0.1:${faultline.httpPort}`
-  const api: TestInstance['api'] = async (method, url, body, token = API_TOKEN) => {
-    const res = await fetch(base + url, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : undefined }
-  }
+  const api = apiClient(`http://127.0.0.1:${faultline.httpPort}`, API_TOKEN)
   return {
     faultline,
     config,
     api,
-    async registerDevice(id, extra = {}) {
-      const res = await api('POST', '/api/devices', { id, model: 'BCD-516WDVL', serial: `SN-${id}`, purchasedAt: '2025-06-01', ...extra })
-      if (res.status !== 201) throw new Error(`registering ${id}: ${res.status} ${JSON.stringify(res.body)}`)
-      return res.body.token as string
-    },
+    registerDevice: (id, extra) => registerDevice(api, id, extra),
     close: () => faultline.close(),
   }
 }
