@@ -8,7 +8,7 @@ import { filter, lastValueFrom, share, tap } from 'rxjs'
 import { buildApi } from './api/app.js'
 import { resolveApiTokenHash } from './api/api-token.js'
 import { startBroker } from './broker/index.js'
-import { CatalogError, loadCatalog } from './catalog/index.js'
+import { CatalogError, loadCatalog, type Catalog } from './catalog/index.js'
 import { systemClock, type Clock } from './clock.js'
 import { ConfigError, loadConfig, type Config } from './config/index.js'
 import { DeviceRegistry } from './devices/index.js'
@@ -17,7 +17,7 @@ import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type Inges
 import { MaintenanceRecords, MaintenanceScheduler } from './maintenance/index.js'
 import { createMetrics } from './metrics.js'
 import { repairTickets } from './rules/index.js'
-import { openStore } from './store/index.js'
+import { lockDataDir, openStore } from './store/index.js'
 import { TicketRepository } from './tickets/index.js'
 
 export interface Faultline {
@@ -35,9 +35,20 @@ export function createLogger(level: Config['logLevel']): Logger {
 const fromDevice = (r: IngestRecord): r is DeviceRecord => r.kind !== 'dead_letter'
 
 export async function startFaultline(config: Config, log: Logger = createLogger(config.logLevel), clock: Clock = systemClock): Promise<Faultline> {
-  const metrics = createMetrics()
   // A bad catalog is a configuration error: refuse before touching the database.
   const catalog = await loadCatalog(config.catalogDir)
+  const unlockDataDir = await lockDataDir(config.dataDir)
+  try {
+    return await assemble(config, log, clock, catalog, unlockDataDir)
+  } catch (err) {
+    await unlockDataDir()
+    throw err
+  }
+}
+
+/** Starts every stage in the order data flows through them, in the data dir the caller holds. */
+async function assemble(config: Config, log: Logger, clock: Clock, catalog: Catalog, unlockDataDir: () => Promise<void>): Promise<Faultline> {
+  const metrics = createMetrics()
   const { db, timescale } = await openStore(config, log)
   const registry = new DeviceRegistry(db)
   await registry.loadModels()
@@ -95,6 +106,7 @@ export async function startFaultline(config: Config, log: Logger = createLogger(
         await pipeline.close()
         await Promise.all([lastSeen, ticketing, maintenance.close()])
         await db.close()
+        await unlockDataDir()
         log.info('Faultline stopped; everything accepted is stored')
       })()),
   }

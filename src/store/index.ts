@@ -43,3 +43,4 @@ export async function openStore(
   }
 }
 export { retryWithBackoff } from './retry.js'
+export { lockDataDir, DataDirLocked } from './data-dir-lock.js'
