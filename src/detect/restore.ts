@@ -27,7 +27,9 @@ export async function loadDetectorState(db: Database, catalog: Catalog, lastSeen
   )
   return {
     transitions: transitions.rows.map((r) => ({ deviceId: r.device_id, condition: r.condition, state: r.state, time: r.time.getTime() })),
-    lastSeen,
+    // While Faultline was down no device could reach it: each gets a full offline window from the restart,
+    // rather than every device that was quiet meanwhile being reported offline at once.
+    lastSeen: new Map([...lastSeen].map(([deviceId, seen]) => [deviceId, Math.max(seen, now)])),
     recentTelemetry: telemetry.rows.map(
       (r): TelemetryRecord => ({ kind: 'telemetry', deviceId: r.device_id, time: r.time.getTime(), receivedAt: r.time.getTime(), metrics: { [r.metric]: r.value } }),
     ),
