@@ -1,8 +1,7 @@
 // Turns a device's publish into records, or into one dead letter that says why not. No I/O, no clock.
-import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { payloadSchemas, telemetryBacklog, telemetrySample, type Channel, type EventPayload, type StatusPayload, type TelemetrySample } from '../../schemas/messages.js'
-import type { DeadLetterRecord, DeviceRecord } from './records.js'
+import { deadLetter, type DeadLetterRecord, type DeviceRecord } from './records.js'
 
 export interface DecodeLimits {
   maxPayloadBytes: number
@@ -27,27 +26,19 @@ export type Decoded =
   | { ok: true; channel: Channel; records: DeviceRecord[] }
   | { ok: false; reason: RejectReason; deadLetter: DeadLetterRecord }
 
-/** PostgreSQL text cannot hold NUL; everything else a device sent is kept as it came. */
-const storable = (text: string) => text.replaceAll('\u0000', '\uFFFD')
-/** The same for a NUL escaped in JSON (valid JSON, refused by PostgreSQL's text and jsonb). */
+/** A NUL escaped in JSON is valid JSON, but PostgreSQL's text and jsonb refuse it. */
 const storableJson = (text: string) => (text.includes('\\u0000') ? text.replaceAll('\\u0000', '\\uFFFD') : text)
-
-function deadLetter(publish: Publish, message: string): DeadLetterRecord {
-  return {
-    kind: 'dead_letter',
-    id: randomUUID(),
-    deviceId: publish.deviceId,
-    topic: storable(publish.topic),
-    reason: storable(message),
-    payloadHead: storable(publish.payload.subarray(0, PAYLOAD_HEAD_BYTES).toString('utf8')),
-    time: publish.receivedAt,
-  }
-}
 
 const reject = (publish: Publish, reason: RejectReason, message: string): Decoded => ({
   ok: false,
   reason,
-  deadLetter: deadLetter(publish, `${reason}: ${message}`),
+  deadLetter: deadLetter({
+    deviceId: publish.deviceId,
+    topic: publish.topic,
+    reason: `${reason}: ${message}`,
+    payloadHead: publish.payload.subarray(0, PAYLOAD_HEAD_BYTES).toString('utf8'),
+    time: publish.receivedAt,
+  }),
 })
 
 const describeIssues = (error: z.ZodError) =>

@@ -2,13 +2,12 @@
 //
 // Admission is bounded by rows not yet in the database. When that queue is full, accept() waits, the broker
 // stops reading from the client that sent the message, and TCP pushes back on the device: nothing is dropped.
-import { randomUUID } from 'node:crypto'
 import { defer, lastValueFrom, map, mergeMap, Subject, tap, type Observable } from 'rxjs'
 import type { Logger } from 'pino'
 import { retryWithBackoff, type Database } from '../store/index.js'
 import type { Metrics } from '../metrics.js'
 import { batchByRows } from './batch-by-rows.js'
-import { rowCount, type DeadLetterRecord, type IngestRecord } from './records.js'
+import { deadLetter, rowCount, type DeadLetterRecord, type IngestRecord } from './records.js'
 import { WriteAheadLog, type Segment } from './wal.js'
 import { writeRecords } from './write-records.js'
 
@@ -24,17 +23,16 @@ const refusesData = (err: unknown) => typeof (err as { code?: unknown }).code ==
 
 const channelOf = { telemetry: 'telemetry', event: 'events', status: 'status', dead_letter: 'dead-letter' } as const
 
-function storageRefused(record: IngestRecord, err: Error): DeadLetterRecord {
-  return {
-    kind: 'dead_letter',
-    id: randomUUID(),
+const storageRefused = (record: IngestRecord, err: Error): DeadLetterRecord =>
+  deadLetter({
     deviceId: record.deviceId,
     topic: `devices/${record.deviceId}/${channelOf[record.kind]}`,
     reason: `storage_refused: ${err.message}`,
-    payloadHead: JSON.stringify(record).slice(0, 256).replaceAll('\\u0000', '\\uFFFD'),
+    payloadHead: JSON.stringify(record).slice(0, 256),
     time: record.time,
-  }
-}
+  })
+
+const rowsOf = (records: IngestRecord[]) => records.reduce((n, r) => n + rowCount(r), 0)
 
 export interface PipelineOptions {
   walDir: string
@@ -53,6 +51,8 @@ export class IngestPipeline {
   private waitingHead = 0
   private closed = false
   private onAllAdmitted?: () => void
+  /** callers of settled(), told once the queue is empty */
+  private onSettled: (() => void)[] = []
 
   /** Every record once admitted, in admission order: what the detectors and the live feed watch. */
   readonly accepted$: Observable<IngestRecord> = this.acceptedRecords.asObservable()
@@ -75,7 +75,7 @@ export class IngestPipeline {
       log.info({ entries: recovered.length, tornLines }, 'replaying the write-ahead log')
     }
     for (const { records, segment } of recovered) {
-      const rows = records.reduce((n, r) => n + rowCount(r), 0)
+      const rows = rowsOf(records)
       pipeline.queuedRows += rows
       pipeline.enqueue({ records, rows, segment, durable: Promise.resolve() })
     }
@@ -88,7 +88,7 @@ export class IngestPipeline {
    */
   async accept(records: IngestRecord[], durable: boolean): Promise<void> {
     if (this.closed) throw new Error('ingest is shut down')
-    const rows = records.reduce((n, r) => n + rowCount(r), 0)
+    const rows = rowsOf(records)
     if (this.waitingCount > 0 || !this.fits(rows)) {
       this.metrics.backpressureWaits.inc()
       await new Promise<void>((admit) => this.waiting.push({ rows, admit }))
@@ -103,7 +103,7 @@ export class IngestPipeline {
 
   /** Resolves once everything admitted so far (the replayed log included) is in the database. */
   async settled(): Promise<void> {
-    while (this.queuedRows > 0) await new Promise((resolve) => setTimeout(resolve, 10))
+    if (this.queuedRows > 0) await new Promise<void>((resolve) => this.onSettled.push(resolve))
   }
 
   /** Stops admitting, writes everything admitted, closes the log. Waits as long as the database is unreachable. */
@@ -196,5 +196,6 @@ export class IngestPipeline {
     }
     this.metrics.queueRows.set(this.queuedRows)
     if (this.waitingCount === 0) this.onAllAdmitted?.()
+    if (this.queuedRows === 0) for (const settle of this.onSettled.splice(0)) settle()
   }
 }

@@ -1,5 +1,6 @@
 // The records ingest accepts: what the write-ahead log holds, the writer stores and the detectors watch.
 // Times are epoch milliseconds: cheap to keep, to log to disk and to compare.
+import { randomUUID } from 'node:crypto'
 
 export interface TelemetryRecord {
   kind: 'telemetry'
@@ -52,4 +53,20 @@ export type IngestRecord = DeviceRecord | DeadLetterRecord
 /** Rows a record puts in the database: the writer's unit of batching and of backpressure. */
 export function rowCount(record: IngestRecord): number {
   return record.kind === 'telemetry' ? Object.keys(record.metrics).length : 1
+}
+
+/** PostgreSQL text cannot hold NUL; everything else is kept as it came. */
+const storable = (text: string) => text.replaceAll('\u0000', '\uFFFD')
+
+/** A dead letter, its texts made storable, with an id of its own. */
+export function deadLetter(fields: Omit<DeadLetterRecord, 'kind' | 'id'>): DeadLetterRecord {
+  return {
+    kind: 'dead_letter',
+    id: randomUUID(),
+    deviceId: fields.deviceId,
+    topic: storable(fields.topic),
+    reason: storable(fields.reason),
+    payloadHead: storable(fields.payloadHead),
+    time: fields.time,
+  }
 }
