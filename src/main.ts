@@ -112,24 +112,25 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   }
 }
 
+/** Bad configuration, a setting or the catalog, is said plainly with every problem, and exits with status 2. */
+function exitIfMisconfigured(err: unknown): void {
+  if (err instanceof ConfigError || err instanceof CatalogError) {
+    process.stderr.write(`faultline: ${err.message}\n`)
+    process.exit(2)
+  }
+}
+
 async function main() {
   let config: Config
   try {
     config = loadConfig()
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`faultline: ${err.message}\n`)
-      process.exit(2)
-    }
+    exitIfMisconfigured(err)
     throw err
   }
   const log = createLogger(config.logLevel)
   const faultline = await startFaultline(config, log).catch((err: Error) => {
-    // A bad catalog is bad configuration: said plainly, with every problem, like a bad setting.
-    if (err instanceof CatalogError) {
-      process.stderr.write(`faultline: ${err.message}\n`)
-      process.exit(2)
-    }
+    exitIfMisconfigured(err)
     log.fatal({ err }, 'Faultline could not start')
     process.exit(1)
   })

@@ -113,6 +113,12 @@ export class DeviceRegistry {
     return rows.map(toDevice)
   }
 
+  /** The devices with the given ids, in one query. */
+  async getMany(ids: string[]): Promise<Device[]> {
+    const { rows } = await this.db.query<DeviceRow>(`SELECT ${columns} FROM devices WHERE id = ANY($1) ORDER BY id`, [ids])
+    return rows.map(toDevice)
+  }
+
   /** Issues a new token; the old one stops working at once. Undefined when there is no such device. */
   async rotateToken(id: string): Promise<string | undefined> {
     const token = newSecret()

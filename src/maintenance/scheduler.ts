@@ -126,7 +126,7 @@ export class MaintenanceScheduler {
       const due = this.due(device, plan, services, counters)
       if (!due?.open) continue
       const draft = draftMaintenanceTicket(plan, due.occurrence, dueOn(due, plan), device, model, this.deps.clock.now(), this.deps.policy)
-      const ticket = await this.deps.tickets.openOccurrence({ ...draft, plan: draft.plan! }, due.occurrence)
+      const ticket = await this.deps.tickets.openOccurrence(draft, due.occurrence)
       if (ticket) {
         opened++
         this.deps.log.info({ deviceId: device.id, plan: plan.id, occurrence: due.occurrence, ticket: ticket.number }, 'maintenance ticket opened')
@@ -159,11 +159,10 @@ export class MaintenanceScheduler {
     }
     await this.deps.records.saveCounters([...changed.values()], this.deps.clock.now())
 
-    const services = await this.deps.records.services(deviceIds)
-    for (const deviceId of deviceIds) {
-      const device = await this.deps.registry.get(deviceId)
-      const usagePlans = this.deps.catalog.get(device?.model ?? '')?.servicePlans.filter((p) => p.schedule.kind === 'usage')
-      if (device && usagePlans) await this.openDue(device, services, counters, usagePlans)
+    const [services, devices] = await Promise.all([this.deps.records.services(deviceIds), this.deps.registry.getMany(deviceIds)])
+    for (const device of devices) {
+      const usagePlans = this.deps.catalog.get(device.model)?.servicePlans.filter((p) => p.schedule.kind === 'usage')
+      if (usagePlans) await this.openDue(device, services, counters, usagePlans)
     }
   }
 }

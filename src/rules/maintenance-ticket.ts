@@ -9,6 +9,9 @@ import { judgeWarranty, type WarrantyJudgement } from './warranty.js'
 /** What fell due: a day (calendar, season) or a counter reading (usage). */
 export type DueOn = { date: string; until?: string } | { counter: string; usage: number; projected?: string }
 
+/** A ticket draft that says which plan and occurrence it is for. */
+export type MaintenanceDraft = TicketDraft & { plan: NonNullable<TicketDraft['plan']> }
+
 const triggerOf = { calendar: 'schedule', usage: 'usage', seasonal: 'season' } as const
 
 /** The end of a local day as epoch ms, near enough for a deadline: 23:59:59 UTC of that date. */
@@ -22,7 +25,7 @@ export function draftMaintenanceTicket(
   model: ProductModel,
   now: number,
   policy: TicketPolicy,
-): TicketDraft {
+): MaintenanceDraft {
   const term = judgeWarranty({ policy: model.warranty, purchasedAt: device.purchasedAt, warrantyExtendedUntil: device.warrantyExtendedUntil, at: now, timeZone: policy.timeZone })
   const warranty: WarrantyJudgement =
     term.decision === 'in_warranty' && !model.warranty.maintenanceFreeInCoverage

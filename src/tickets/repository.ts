@@ -2,6 +2,7 @@
 // Every write is one transaction; "one open ticket per device and condition" is the tickets_one_open index,
 // so two Faultline processes racing on the same fault still open one.
 import type { Detection } from '../detect/index.js'
+import type { MaintenanceDraft } from '../rules/maintenance-ticket.js'
 import type { TicketDraft } from '../rules/repair-ticket.js'
 import { calendarDate } from '../rules/warranty.js'
 import type { Database, Queryable } from '../store/index.js'
@@ -10,6 +11,9 @@ import { allowedTransitions, finishedStatuses, type Status } from './lifecycle.j
 import { toTicket, ticketColumns, type Ticket, type TicketRow, type HistoryEntry } from './ticket.js'
 
 const SYSTEM = 'faultline'
+
+/** The resolved ticket a new one repeats. */
+type RepeatOf = NonNullable<TicketDraft['repeatOf']>
 const REPEAT_WINDOW = '7 days'
 const finished = finishedStatuses.map((s) => `'${s}'`).join(', ')
 
@@ -78,7 +82,7 @@ export class TicketRepository {
    * occurrence to the open ticket or opens one from `draft` (given the resolved ticket it repeats, if any).
    * A detection already stored is a duplicate and changes nothing.
    */
-  async applyDetection(d: Detection, draft: (repeatOf?: { id: number; number: string }) => TicketDraft): Promise<DetectionOutcome> {
+  async applyDetection(d: Detection, draft: (repeatOf?: RepeatOf) => TicketDraft): Promise<DetectionOutcome> {
     return this.db.transaction(async (tx) => {
       const stored = await tx.query(
         `INSERT INTO fault_events (time, device_id, condition, state, trigger, severity, title, component, code, rule_id, value, detail)
@@ -97,37 +101,50 @@ export class TicketRepository {
         if (!rows[0]) return { action: 'cleared', ticket: undefined }
         const ticket = await this.byId(tx, rows[0].id)
         await record(tx, ticket.id, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
-        return { action: 'cleared', ticket: await this.byId(tx, ticket.id) }
+        return { action: 'cleared', ticket }
       }
 
-      const again = await this.addOccurrence(tx, d.deviceId, d.condition, d.time, now, SYSTEM, d.detail)
-      if (again) return { action: 'occurrence', ticket: again }
-
-      const previous = await tx.query<{ id: number; number: string }>(
-        `SELECT id, number FROM tickets
-         WHERE device_id = $1 AND condition = $2 AND status IN ('resolved', 'closed')
-           AND resolved_at >= to_timestamp($3 / 1000.0) - INTERVAL '${REPEAT_WINDOW}'
-         ORDER BY resolved_at DESC LIMIT 1`,
-        [d.deviceId, d.condition, d.time],
-      )
-      const ticket = await this.insert(tx, draft(previous.rows[0] && { id: Number(previous.rows[0].id), number: previous.rows[0].number }), now, d.detail)
-      return { action: ticket.occurrences === 1 ? 'opened' : 'occurrence', ticket }
+      const { ticket, opened } = await this.raise(tx, { deviceId: d.deviceId, condition: d.condition, at: d.time }, draft, now, SYSTEM, d.detail)
+      return { action: opened ? 'opened' : 'occurrence', ticket }
     })
   }
 
-  /** Opens a ticket by hand (a phone report); one already open for the same condition gains an occurrence. */
-  async open(draft: TicketDraft, by: string, note?: string): Promise<Ticket> {
-    return this.db.transaction(async (tx) => {
-      const now = this.clock.now()
-      return (await this.addOccurrence(tx, draft.device.id, draft.condition, draft.firstSeen, now, by, note)) ?? this.insert(tx, draft, now, note, by)
-    })
+  /** Opens a ticket by hand (a phone report), through the same dedupe and repeat check as a detection. */
+  async open(fault: { deviceId: string; condition: string; at: number }, draft: (repeatOf?: RepeatOf) => TicketDraft, by: string, note?: string): Promise<Ticket> {
+    return this.db.transaction(async (tx) => (await this.raise(tx, fault, draft, this.clock.now(), by, note)).ticket)
+  }
+
+  /**
+   * A condition raised on a device: one more occurrence on the ticket open for it, or a new ticket from `draft`,
+   * told of the ticket it repeats when the same condition's ticket was resolved within the week.
+   */
+  private async raise(
+    tx: Queryable,
+    fault: { deviceId: string; condition: string; at: number },
+    draft: (repeatOf?: RepeatOf) => TicketDraft,
+    now: number,
+    by: string,
+    note?: string,
+  ): Promise<{ ticket: Ticket; opened: boolean }> {
+    const again = await this.addOccurrence(tx, fault.deviceId, fault.condition, fault.at, now, by, note)
+    if (again) return { ticket: again, opened: false }
+    const previous = await tx.query<{ id: number; number: string }>(
+      `SELECT id, number FROM tickets
+       WHERE device_id = $1 AND condition = $2 AND status IN ('resolved', 'closed')
+         AND resolved_at >= to_timestamp($3 / 1000.0) - INTERVAL '${REPEAT_WINDOW}'
+       ORDER BY resolved_at DESC LIMIT 1`,
+      [fault.deviceId, fault.condition, fault.at],
+    )
+    const repeatOf = previous.rows[0] && { id: Number(previous.rows[0].id), number: previous.rows[0].number }
+    const ticket = await this.insert(tx, draft(repeatOf), now, note, by)
+    return { ticket, opened: ticket.occurrences === 1 }
   }
 
   /**
    * Opens the ticket for one due occurrence of a service plan, unless it already had one: the claim row is
    * written first, so a racing process waits on it and then finds it taken. Undefined when it was taken.
    */
-  async openOccurrence(draft: TicketDraft & { plan: NonNullable<TicketDraft['plan']> }, occurrence: string): Promise<Ticket | undefined> {
+  async openOccurrence(draft: MaintenanceDraft, occurrence: string): Promise<Ticket | undefined> {
     return this.db.transaction(async (tx) => {
       const claim = await tx.query(
         `INSERT INTO maintenance_occurrences (device_id, plan_id, occurrence) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
