@@ -86,9 +86,9 @@ export class WriteAheadLog {
     return { segment, durable }
   }
 
-  /** The database has the entries: once a sealed segment has nothing unreleased, its file goes. */
-  release(segment: Segment, entries = 1): void {
-    segment.unreleased -= entries
+  /** The database has the entry: once a sealed segment has nothing unreleased, its file goes. */
+  release(segment: Segment): void {
+    segment.unreleased -= 1
     if (segment.sealed && segment.unreleased === 0) this.remove(segment)
   }
 

@@ -49,7 +49,7 @@ export interface UsageLimits {
 
 const HOUR_MS = 3_600_000
 /** Without a known limit: one unit a second, which rejects garbage (a wrapped 32-bit value) but little else. */
-export const DEFAULT_MAX_PER_HOUR = 3600
+const DEFAULT_MAX_PER_HOUR = 3600
 const DEFAULT_SLACK = 1
 /** A step back within this fraction of the last value is a glitch, not a reset. */
 const GLITCH_FRACTION = 0.1
