@@ -90,7 +90,11 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     // Printed once, to the terminal and not to the log, and never stored in the clear.
     process.stdout.write(`\nFaultline API token (shown once; kept only as a hash in ${config.dataDir}):\n  ${token}\n\n`)
   })
-  const app = await buildApi({ db, timescale, registry, broker, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance })
+  const readiness = {
+    database: () => db.query('SELECT 1').then(() => 'ok'),
+    broker: () => (broker.listening ? 'ok' : 'not listening'),
+  }
+  const app = await buildApi({ db, timescale, registry, broker, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance, readiness })
   await app.listen({ host: config.host, port: config.httpPort })
   const httpPort = app.server.address() as { port: number }
   log.info({ mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale }, 'Faultline listening')

@@ -19,7 +19,7 @@ import { deadLetterRoutes } from './dead-letters.js'
 import { devicesRoutes } from './devices.js'
 import { installErrorHandler } from './errors.js'
 import { maintenanceRoutes } from './maintenance.js'
-import { operationsRoutes } from './operations.js'
+import { operationsRoutes, type ReadinessCheck } from './operations.js'
 import { telemetryRoutes } from './telemetry.js'
 import { ticketRoutes } from './tickets.js'
 
@@ -36,6 +36,8 @@ export interface ApiDeps {
   clock: Clock
   policy: TicketPolicy
   maintenance: MaintenanceScheduler
+  /** what /readyz reports, by name: each answers 'ok' or what is wrong */
+  readiness: Record<string, ReadinessCheck>
 }
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -52,7 +54,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(websocket, { options: { maxPayload: deps.broker.maxPacketBytes } })
   app.get('/mqtt', { websocket: true }, (socket, req) => deps.broker.handle(createWebSocketStream(socket), req.raw))
 
-  await app.register(operationsRoutes, { db: deps.db, metrics: deps.metrics, brokerListening: () => deps.broker.listening })
+  await app.register(operationsRoutes, { metrics: deps.metrics, checks: deps.readiness })
 
   await app.register(
     async (api) => {

@@ -1,22 +1,33 @@
 // Liveness, readiness and metrics: outside /api, for load balancers and Prometheus.
 import type { FastifyPluginAsync } from 'fastify'
 import type { Metrics } from '../metrics.js'
-import type { Database } from '../store/index.js'
 
-export const operationsRoutes: FastifyPluginAsync<{ db: Database; metrics: Metrics; brokerListening: () => boolean }> = async (
-  app,
-  { db, metrics, brokerListening },
-) => {
+/** A readiness check answers 'ok', or says in a few words what is wrong. */
+export type ReadinessCheck = () => Promise<string> | string
+
+/** A check that has not answered by then is reported as such: /readyz never hangs on a stalled dependency. */
+export const READINESS_TIMEOUT_MS = 2_000
+
+function bounded(check: ReadinessCheck, timeoutMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs)
+  })
+  const answer = Promise.resolve()
+    .then(check)
+    .catch((err: Error) => err.message)
+  return Promise.race([answer, timeout]).finally(() => clearTimeout(timer))
+}
+
+export const operationsRoutes: FastifyPluginAsync<{ metrics: Metrics; checks: Record<string, ReadinessCheck> }> = async (app, { metrics, checks }) => {
   app.get('/healthz', async () => ({ status: 'ok' }))
 
   app.get('/readyz', async (_req, reply) => {
-    const database = await db.query('SELECT 1').then(
-      () => 'ok',
-      (err: Error) => err.message,
-    )
-    const broker = brokerListening() ? 'ok' : 'not listening'
-    const ready = database === 'ok' && broker === 'ok'
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', database, broker })
+    const names = Object.keys(checks)
+    const answers = await Promise.all(names.map((name) => bounded(checks[name]!, READINESS_TIMEOUT_MS)))
+    const report = Object.fromEntries(names.map((name, i) => [name, answers[i]!]))
+    const ready = answers.every((a) => a === 'ok')
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', ...report })
   })
 
   app.get('/metrics', async (_req, reply) => {
