@@ -1,5 +1,5 @@
 // The HTTP server, assembled: operations routes, MQTT over WebSocket at /mqtt, and the token-guarded /api.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import websocket from '@fastify/websocket'
 import { createWebSocketStream } from 'ws'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
@@ -56,17 +56,17 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   await app.register(operationsRoutes, { metrics: deps.metrics, checks: deps.readiness })
 
-  await app.register(
-    async (api) => {
-      api.addHook('onRequest', bearerAuth(deps.apiTokenHash))
-      await api.register(devicesRoutes, { registry: deps.registry, catalog: deps.catalog })
-      await api.register(telemetryRoutes, { db: deps.db, timescale: deps.timescale, registry: deps.registry })
-      await api.register(deadLetterRoutes, { db: deps.db })
-      await api.register(catalogRoutes, { catalog: deps.catalog })
-      await api.register(maintenanceRoutes, { registry: deps.registry, scheduler: deps.maintenance })
-      await api.register(ticketRoutes, { tickets: deps.tickets, registry: deps.registry, catalog: deps.catalog, clock: deps.clock, policy: deps.policy })
-    },
-    { prefix: '/api' },
-  )
+  await app.register(apiRoutes, { ...deps, prefix: '/api' })
   return app
+}
+
+/** Every token-guarded route: the tests list them from here, so a new route joins their auth matrix and fuzz. */
+export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (api, deps) => {
+  api.addHook('onRequest', bearerAuth(deps.apiTokenHash))
+  await api.register(devicesRoutes, { registry: deps.registry, catalog: deps.catalog })
+  await api.register(telemetryRoutes, { db: deps.db, timescale: deps.timescale, registry: deps.registry })
+  await api.register(deadLetterRoutes, { db: deps.db })
+  await api.register(catalogRoutes, { catalog: deps.catalog })
+  await api.register(maintenanceRoutes, { registry: deps.registry, scheduler: deps.maintenance })
+  await api.register(ticketRoutes, { tickets: deps.tickets, registry: deps.registry, catalog: deps.catalog, clock: deps.clock, policy: deps.policy })
 }

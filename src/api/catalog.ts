@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Catalog, ProductModel } from '../catalog/index.js'
+import { storableText } from '../store/index.js'
 import { notFound } from './errors.js'
 
 /** The model as JSON: fault codes as an object keyed by code. */
@@ -20,7 +21,7 @@ export const catalogRoutes: FastifyPluginAsyncZod<{ catalog: Catalog }> = async 
     })),
   }))
 
-  app.get('/catalog/:model', { schema: { params: z.object({ model: z.string().max(64) }) } }, async (req) => {
+  app.get('/catalog/:model', { schema: { params: z.object({ model: storableText.max(64) }) } }, async (req) => {
     const model = catalog.get(req.params.model)
     if (!model) throw notFound(`model ${req.params.model}`)
     return modelJson(model)

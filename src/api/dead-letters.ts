@@ -3,11 +3,12 @@ import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { deviceId } from '../devices/index.js'
 import type { Database } from '../store/index.js'
+import { pageLimit } from './fields.js'
 
 export const deadLetterRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
   app.get(
     '/dead-letters',
-    { schema: { querystring: z.object({ deviceId: deviceId.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }) } },
+    { schema: { querystring: z.object({ deviceId: deviceId.optional(), limit: pageLimit(1000, 100) }) } },
     async (req) => {
       const { rows } = await db.query<{ id: string; time: Date; device_id: string | null; topic: string; reason: string; payload_head: string }>(
         `SELECT id, time, device_id, topic, reason, payload_head FROM dead_letters

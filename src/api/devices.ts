@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Catalog } from '../catalog/index.js'
 import { DeviceExistsError, deviceId, newDevice, type DeviceRegistry } from '../devices/index.js'
 import { HttpError, notFound } from './errors.js'
+import { pageLimit } from './fields.js'
 
 export const byDeviceId = z.object({ id: deviceId })
 
@@ -25,7 +26,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; ca
 
   app.get(
     '/devices',
-    { schema: { querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), after: deviceId.optional() }) } },
+    { schema: { querystring: z.object({ limit: pageLimit(1000, 100), after: deviceId.optional() }) } },
     async (req) => {
       const devices = await registry.list(req.query.limit, req.query.after)
       return { devices, next: devices.length === req.query.limit ? devices.at(-1)!.id : null }

@@ -3,9 +3,10 @@ import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { metricName } from '../../schemas/messages.js'
 import type { DeviceRegistry } from '../devices/index.js'
-import type { Database } from '../store/index.js'
+import { instantParam, type Database } from '../store/index.js'
 import { byDeviceId } from './devices.js'
 import { HttpError, notFound } from './errors.js'
+import { pageLimit } from './fields.js'
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const
 const bucketSpec = z
@@ -13,14 +14,12 @@ const bucketSpec = z
   .regex(/^[1-9][0-9]{0,4}[smhd]$/, 'a bucket is a number and a unit: 30s, 1m, 15m, 1h, 1d')
   .transform((b) => Number.parseInt(b, 10) * UNIT_SECONDS[b.at(-1) as keyof typeof UNIT_SECONDS])
 
-const when = z.union([z.iso.datetime({ offset: true }), z.coerce.number().int().nonnegative()]).transform((v) => new Date(v))
-
 const query = z.object({
   metric: metricName.optional(),
-  from: when.optional(),
-  to: when.optional(),
+  from: instantParam.optional(),
+  to: instantParam.optional(),
   bucket: bucketSpec.optional(),
-  limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  limit: pageLimit(100_000, 10_000),
 })
 
 /** Rollups TimescaleDB keeps (real-time: they include rows not yet materialised), by bucket seconds. */

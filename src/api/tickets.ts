@@ -7,7 +7,9 @@ import type { Clock } from '../clock.js'
 import { deviceId, type DeviceRegistry } from '../devices/index.js'
 import { draftRepairTicket, priorities, type Fault, type TicketPolicy } from '../rules/index.js'
 import { IllegalTransition, statuses, TicketNotFound, TransitionConflict, type TicketRepository } from '../tickets/index.js'
+import { int64Id, isoInstant, storableText } from '../store/index.js'
 import { HttpError, notFound } from './errors.js'
+import { pageLimit } from './fields.js'
 
 /** `status=open,assigned`: any of several values */
 const anyOf = <const T extends readonly [string, ...string[]]>(values: T) =>
@@ -20,24 +22,26 @@ const ticketQuery = z.object({
   kind: z.enum(['repair', 'maintenance']).optional(),
   warranty: z.enum(['in_warranty', 'out_of_warranty', 'excluded']).optional(),
   cursor: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: pageLimit(500, 50),
 })
 
-const ticketRef = z.object({ id: z.string().regex(/^(\d+|SR\d{8}-\d{4,})$/, 'a ticket id or number such as SR20261123-0001') })
+const ticketRef = z.object({
+  id: z.union([int64Id, z.string().regex(/^SR\d{8}-\d{4,}$/)], { error: 'a ticket id (1 to 9223372036854775807) or number such as SR20261123-0001' }),
+})
 
-const actor = z.string().trim().min(1).max(100)
+const actor = storableText.trim().min(1).max(100)
 
 const transition = z
   .strictObject({
     to: z.enum(statuses),
     by: actor,
-    note: z.string().max(2000).optional(),
-    technician: z.string().trim().min(1).max(100).optional(),
-    resolution: z.string().trim().min(1).max(2000).optional(),
-    partsUsed: z.array(z.strictObject({ partNo: z.string().min(1).max(64), qty: z.number().int().positive(), name: z.string().max(200).optional() })).max(100).optional(),
+    note: storableText.max(2000).optional(),
+    technician: storableText.trim().min(1).max(100).optional(),
+    resolution: storableText.trim().min(1).max(2000).optional(),
+    partsUsed: z.array(z.strictObject({ partNo: storableText.min(1).max(64), qty: z.number().int().positive(), name: storableText.max(200).optional() })).max(100).optional(),
     laborHours: z.number().nonnegative().max(1000).optional(),
     satisfaction: z.number().int().min(1).max(5).optional(),
-    comment: z.string().max(2000).optional(),
+    comment: storableText.max(2000).optional(),
   })
   .superRefine((t, ctx) => {
     const requires = (field: 'technician' | 'resolution' | 'satisfaction', why: string) => {
@@ -51,14 +55,14 @@ const transition = z
 const manualTicket = z.strictObject({
   deviceId,
   by: actor,
-  code: z.string().min(1).max(64).optional(),
-  title: z.string().trim().min(1).max(200).optional(),
-  component: z.string().max(64).optional(),
+  code: storableText.min(1).max(64).optional(),
+  title: storableText.trim().min(1).max(200).optional(),
+  component: storableText.max(64).optional(),
   severity: severity.optional(),
   cause: exclusionCause.optional(),
-  note: z.string().max(2000).optional(),
+  note: storableText.max(2000).optional(),
   /** when the fault happened; now if absent */
-  at: z.iso.datetime({ offset: true }).optional(),
+  at: isoInstant.optional(),
 })
 
 export const ticketRoutes: FastifyPluginAsyncZod<{

@@ -1,23 +1,22 @@
 // Registered devices: who may connect, and the facts the warranty check needs (model, purchase date, ...).
 import { z } from 'zod'
-import type { Database } from '../store/index.js'
+import { isoDate, storableText, type Database } from '../store/index.js'
 import { hashSecret, newSecret, secretMatches } from './secret.js'
 
 /** Device ids become MQTT topic levels: no '/', '+', '#' or spaces. */
 export const deviceId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'letters, digits and "_.:-", starting with a letter or digit, at most 64')
-const isoDate = z.iso.date()
 
 export const newDevice = z.strictObject({
   id: deviceId,
-  model: z.string().trim().min(1).max(64),
-  serial: z.string().trim().min(1).max(128),
+  model: storableText.trim().min(1).max(64),
+  serial: storableText.trim().min(1).max(128),
   purchasedAt: isoDate,
   installedAt: isoDate.optional(),
   customer: z
-    .strictObject({ name: z.string().trim().min(1).max(200), phone: z.string().max(64).optional(), address: z.string().max(500).optional() })
+    .strictObject({ name: storableText.trim().min(1).max(200), phone: storableText.max(64).optional(), address: storableText.max(500).optional() })
     .optional(),
-  site: z.string().max(200).optional(),
-  region: z.string().max(100).optional(),
+  site: storableText.max(200).optional(),
+  region: storableText.max(100).optional(),
   warrantyExtendedUntil: isoDate.optional(),
 })
 export type NewDevice = z.infer<typeof newDevice>

@@ -9,6 +9,7 @@ import { openServerDatabase } from './server/index.js'
 
 export type { Database, Queryable, QueryResult } from './database.js'
 export { MigrationError } from './migrate.js'
+export { instantParam, int64Id, isoDate, isoInstant, storableText } from './fields.js'
 
 const migrationsDir = fileURLToPath(new URL('../../migrations', import.meta.url))
 

@@ -1,6 +1,7 @@
 // A PostgreSQL or TimescaleDB server, through pg.
 import pg from 'pg'
 import type { Database, Queryable, QueryResult } from '../database.js'
+import { guarded } from '../query-error.js'
 
 const BIGINT_OID = 20
 const DATE_OID = 1082
@@ -17,11 +18,11 @@ const types = {
 function queryable(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
-      const result = await client.query(sql, params)
+      const result = await guarded(client.query(sql, params), params)
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 }
     },
     async exec(sql: string) {
-      await client.query(sql)
+      await guarded(client.query(sql))
     },
   }
 }
@@ -41,7 +42,8 @@ export async function openServerDatabase(url: string, onError: (err: Error) => v
       try {
         await client.query('BEGIN')
         const result = await fn(queryable(client))
-        await client.query('COMMIT')
+        // A deferred constraint fails here, and its detail quotes the row.
+        await guarded(client.query('COMMIT'))
         return result
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {})
