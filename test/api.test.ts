@@ -3,6 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { API_TOKEN, backends, eventually, startTest, type TestInstance } from './support/faultline.js'
 import { connectDevice, tcpUrl } from './support/mqtt.js'
+import { fillParams, listApiRoutes } from './support/routes.js'
+
+const registeredRoutes = await listApiRoutes()
 
 describe.each(backends())('HTTP API on the %s backend', (backend) => {
   let fl: TestInstance
@@ -28,20 +31,21 @@ describe.each(backends())('HTTP API on the %s backend', (backend) => {
   const newDevice = (id: string) => ({ id, model: 'BCD-516WDVL', serial: `SN-${id}`, purchasedAt: '2025-06-01' })
 
   describe('authentication', () => {
-    const routes: [method: string, url: string, body?: unknown][] = [
-      ['GET', '/api/devices'],
-      ['POST', '/api/devices', newDevice('unauth-1')],
-      ['GET', '/api/devices/x'],
-      ['POST', '/api/devices/x/token'],
-      ['GET', '/api/devices/x/telemetry'],
-      ['GET', '/api/dead-letters'],
-    ]
+    // Every registered /api route, so a new one joins the matrix by itself; a valid body for POST /api/devices,
+    // so the only thing wrong with the request is its credentials.
+    const routes = registeredRoutes.map(({ method, url }) => {
+      const path = fillParams(url, () => 'x')
+      return [method, path, method === 'POST' && path === '/api/devices' ? newDevice('unauth-1') : method === 'POST' ? {} : undefined] as const
+    })
     const credentials: [what: string, headers: Record<string, string>][] = [
       ['no Authorization header', {}],
       ['a wrong bearer token', { authorization: `Bearer ${API_TOKEN.replace(/.$/, 'X')}` }],
       ['an empty bearer token', { authorization: 'Bearer ' }],
       ['the right token in another scheme', { authorization: `Basic ${API_TOKEN}` }],
+      ['a malformed Authorization header', { authorization: `Bearer${API_TOKEN}` }],
+      ['the token alone', { authorization: API_TOKEN }],
     ]
+    it('covers every /api route', () => expect(routes.length).toBeGreaterThanOrEqual(13))
     it.each(routes.flatMap(([method, url, body]) => credentials.map(([what, headers]) => [method, url, what, headers, body] as const)))(
       '%s %s answers 401 JSON with %s',
       async (method, url, _what, headers, body) => {
@@ -52,8 +56,9 @@ describe.each(backends())('HTTP API on the %s backend', (backend) => {
       },
     )
 
-    it('did not act on any refused request: no device registered, no token rotated', async () => {
+    it('did not act on any refused request: no device registered, no token rotated, no ticket opened', async () => {
       expect((await fl.api('GET', '/api/devices/unauth-1')).status).toBe(404)
+      expect((await fl.api('GET', '/api/tickets')).body.tickets).toEqual([])
       // x's original token still connects: none of the refused POST /token requests rotated it.
       const client = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'x', xToken)
       await client.endAsync()

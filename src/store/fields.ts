@@ -22,14 +22,18 @@ const INSTANT_RANGE = 'between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z
 const inInstantRange = (ms: number) => ms >= 0 && ms <= LAST_INSTANT_MS
 
 /** An ISO-8601 date-time with its offset (Z or ±hh:mm), in the instant range. */
-export const isoInstant = z.iso.datetime({ offset: true }).refine((s) => inInstantRange(Date.parse(s)), `must be ${INSTANT_RANGE}`)
+export const isoInstant = z.iso
+  .datetime({ offset: true })
+  // NaN is a format already refused: one issue for it, not two.
+  .refine((s) => Number.isNaN(Date.parse(s)) || inInstantRange(Date.parse(s)), `must be ${INSTANT_RANGE}`)
 
 /** A query parameter naming an instant: ISO-8601 as above, or epoch ms. */
-export const instantParam = z
-  .union([isoInstant, z.string().regex(/^\d{1,15}$/).transform(Number).refine(inInstantRange)], {
-    error: `an ISO-8601 date-time with offset, or epoch ms, ${INSTANT_RANGE}`,
-  })
-  .transform((v) => new Date(v))
+export const instantParam = z.string().transform((s, ctx) => {
+  const ms = /^\d{1,15}$/.test(s) ? Number(s) : isoInstant.safeParse(s).success ? Date.parse(s) : Number.NaN
+  if (inInstantRange(ms)) return new Date(ms)
+  ctx.addIssue({ code: 'custom', message: `an ISO-8601 date-time with offset, or epoch ms, ${INSTANT_RANGE}` })
+  return z.NEVER
+})
 
 const INT64_MAX = 2n ** 63n - 1n
 /** A bigserial id as text, 1 to 2^63-1: PostgreSQL's int8 reaches past JS's safe integers. */
