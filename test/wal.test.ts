@@ -18,13 +18,14 @@ const receipt = (messageId: number) => ({ deviceId: 'wal-1', messageId, received
  * fails with ENOSPC, as on a disk filling up. `undefined` room: the space is back.
  */
 function standInDisk() {
-  const disk = { halve: false, room: undefined as number | undefined, errors: [] as Error[], recoveries: 0 }
+  const disk = { halve: false, room: undefined as number | undefined, shortWrites: 0, errors: [] as Error[], recoveries: 0 }
   let onError = () => {}
   const writev = (handle: FileHandle) => async (buffers: Buffer[], position: number) => {
     if (disk.room === 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
     const bytes = Buffer.concat(buffers)
     let n = disk.halve ? Math.ceil(bytes.length / 2) : bytes.length
     if (disk.room !== undefined) disk.room -= n = Math.min(n, disk.room)
+    if (n < bytes.length) disk.shortWrites++
     return handle.writev([bytes.subarray(0, n)], position)
   }
   const options: WalOptions = {
@@ -204,6 +205,7 @@ describe('WriteAheadLog', () => {
     disk.halve = true
     const { wal } = await WriteAheadLog.open(dir, options)
     await Promise.all(Array.from({ length: 50 }, (_, i) => wal.append([record(i)]).durable))
+    expect(disk.shortWrites).toBeGreaterThan(0)
     const reopened = await WriteAheadLog.open(dir)
     expect(reopened.tornLines).toBe(0)
     expect(valuesOf(reopened.recovered as { records: TelemetryRecord[] }[])).toEqual(Array.from({ length: 50 }, (_, i) => [i]))
