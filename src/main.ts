@@ -93,6 +93,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   const readiness = {
     database: () => db.query('SELECT 1').then(() => 'ok'),
     broker: () => (broker.listening ? 'ok' : 'not listening'),
+    wal: () => pipeline.walStatus(),
   }
   const app = await buildApi({ db, timescale, registry, broker, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance, readiness })
   await app.listen({ host: config.host, port: config.httpPort })

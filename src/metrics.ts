@@ -19,6 +19,8 @@ export function createMetrics() {
     backpressureWaits: counter('backpressure_waits_total', 'Messages that waited for room in the write queue'),
     detections: counter('detections_total', 'Detections through the rules stage, by what they did to tickets', ['action']),
     maintenancePasses: counter('maintenance_passes_total', 'Passes over every service plan of every device'),
+    walWriteErrors: counter('wal_write_errors_total', 'Write-ahead log writes that failed or stored part of their bytes (each is retried)'),
+    walHealthy: new Gauge({ name: 'faultline_wal_healthy', help: '1 while write-ahead log writes succeed, 0 while they fail', registers: [registry] }),
     queueRows: new Gauge({ name: 'faultline_write_queue_rows', help: 'Rows admitted and not yet in the database', registers: [registry] }),
   }
 }

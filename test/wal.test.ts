@@ -1,14 +1,59 @@
 // The write-ahead log on its own, in a temporary directory: what it promises a QoS 1 PUBACK and a restart.
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { TelemetryRecord } from '../src/ingest/records.js'
-import { WriteAheadLog } from '../src/ingest/wal.js'
+import { WriteAheadLog, type WalOptions } from '../src/ingest/wal.js'
 
 const record = (i: number): TelemetryRecord => ({ kind: 'telemetry', deviceId: 'wal-1', time: 1_700_000_000_000 + i, receivedAt: 1_700_000_000_000 + i, metrics: { temp: i } })
 const walFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.wal')).sort()
 const valuesOf = (recovered: { records: TelemetryRecord[] }[]) => recovered.map((e) => e.records.map((r) => r.metrics.temp))
+const receipt = (messageId: number) => ({ deviceId: 'wal-1', messageId, receivedAt: 1_700_000_000_000 + messageId })
+
+/**
+ * A stand-in disk under the log's segment files. `halve`: each write call stores half of what it is asked (writev
+ * may return fewer bytes than asked). `room`: bytes left; a write stores at most that many and one with no room left
+ * fails with ENOSPC, as on a disk filling up. `undefined` room: the space is back.
+ */
+function standInDisk() {
+  const disk = { halve: false, room: undefined as number | undefined, shortWrites: 0, errors: [] as Error[], recoveries: 0 }
+  let onError = () => {}
+  const writev = (handle: FileHandle) => async (buffers: Buffer[], position: number) => {
+    if (disk.room === 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    const bytes = Buffer.concat(buffers)
+    let n = disk.halve ? Math.ceil(bytes.length / 2) : bytes.length
+    if (disk.room !== undefined) disk.room -= n = Math.min(n, disk.room)
+    if (n < bytes.length) disk.shortWrites++
+    return handle.writev([bytes.subarray(0, n)], position)
+  }
+  const options: WalOptions = {
+    retryMs: 5,
+    openFile: async (file, flags) => {
+      const handle = await open(file, flags)
+      return new Proxy(handle, {
+        get: (target, prop) => {
+          if (prop === 'writev') return writev(target)
+          const value: unknown = Reflect.get(target, prop, target)
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+        },
+      })
+    },
+    onWriteError: (err) => {
+      disk.errors.push(err)
+      onError()
+    },
+    onRecovered: () => disk.recoveries++,
+  }
+  /** Resolves once at least n write attempts have failed. */
+  const failures = (n: number) =>
+    new Promise<void>((resolve) => {
+      onError = () => void (disk.errors.length >= n && resolve())
+      onError()
+    })
+  return { disk, options, failures }
+}
 
 describe('WriteAheadLog', () => {
   let dir: string
@@ -26,7 +71,7 @@ describe('WriteAheadLog', () => {
     const [file] = walFiles(dir)
     expect(file).toBeDefined()
     // On disk by the time durable settles, before close(): the line a restart would read back.
-    expect(JSON.parse(readFileSync(path.join(dir, file!), 'utf8').trimEnd())).toEqual([record(1), record(2)])
+    expect(JSON.parse(readFileSync(path.join(dir, file!), 'utf8').trimEnd())).toEqual({ records: [record(1), record(2)] })
     await wal.close()
   })
 
@@ -35,7 +80,7 @@ describe('WriteAheadLog', () => {
     await Promise.all(Array.from({ length: 200 }, (_, i) => wal.append([record(i)]).durable))
     await wal.close()
     const lines = walFiles(dir).flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean))
-    expect(lines.map((l) => (JSON.parse(l) as TelemetryRecord[])[0]!.metrics.temp)).toEqual(Array.from({ length: 200 }, (_, i) => i))
+    expect(lines.map((l) => (JSON.parse(l) as { records: TelemetryRecord[] }).records[0]!.metrics.temp)).toEqual(Array.from({ length: 200 }, (_, i) => i))
   })
 
   it('returns unreleased entries in append order after a reopen', async () => {
@@ -153,5 +198,81 @@ describe('WriteAheadLog', () => {
     wal.release(a.segment)
     await wal.close()
     expect(walFiles(dir)).toHaveLength(1)
+  })
+
+  it('writes the rest of a short write: every entry comes back whole', async () => {
+    const { disk, options } = standInDisk()
+    disk.halve = true
+    const { wal } = await WriteAheadLog.open(dir, options)
+    await Promise.all(Array.from({ length: 50 }, (_, i) => wal.append([record(i)]).durable))
+    expect(disk.shortWrites).toBeGreaterThan(0)
+    const reopened = await WriteAheadLog.open(dir)
+    expect(reopened.tornLines).toBe(0)
+    expect(valuesOf(reopened.recovered as { records: TelemetryRecord[] }[])).toEqual(Array.from({ length: 50 }, (_, i) => [i]))
+    await Promise.all([wal.close(), reopened.wal.close()])
+  })
+
+  it('on a full disk: no ack for a partly written entry, the torn tail cut off, and every entry whole once space returns', async () => {
+    const { disk, options, failures } = standInDisk()
+    const { wal } = await WriteAheadLog.open(dir, options)
+    await wal.append([record(1)]).durable
+    const [file] = walFiles(dir)
+    const good = readFileSync(path.join(dir, file!), 'utf8')
+
+    // The disk has room for 10 more bytes: entry 2 is written in part, then the disk refuses the rest.
+    disk.room = 10
+    let acked = false
+    const second = wal.append([record(2)])
+    void second.durable.then(() => (acked = true))
+    await failures(2)
+    expect(acked).toBe(false)
+    expect(wal.failure?.error.message).toMatch(/ENOSPC/)
+    expect((disk.errors[0] as NodeJS.ErrnoException).code).toBe('ENOSPC')
+    // A retry cut the fragment off before writing again: nothing can be glued to it.
+    expect(readFileSync(path.join(dir, file!), 'utf8')).toBe(good)
+    const third = wal.append([record(3)])
+    await failures(4)
+    expect(acked).toBe(false)
+
+    disk.room = undefined
+    await Promise.all([second.durable, third.durable])
+    expect(wal.failure).toBeUndefined()
+    expect(disk.recoveries).toBe(1)
+    await wal.append([record(4)]).durable
+    // A crash now (no close): every acknowledged entry is replayed, whole and once.
+    const reopened = await WriteAheadLog.open(dir)
+    expect(reopened.tornLines).toBe(0)
+    expect(valuesOf(reopened.recovered as { records: TelemetryRecord[] }[])).toEqual([[1], [2], [3], [4]])
+    await Promise.all([wal.close(), reopened.wal.close()])
+  })
+
+  it('replays the receipts of QoS 1 entries, and keeps those of the newest released segment after its data is gone', async () => {
+    // One entry per segment: each release deletes a whole segment.
+    const { wal } = await WriteAheadLog.open(dir, { segmentBytes: 1 })
+    const appended = []
+    for (let i = 1; i <= 4; i++) {
+      const a = wal.append([record(i)], receipt(i))
+      await a.durable
+      appended.push(a)
+    }
+    wal.append([record(5)]) // QoS 0: no receipt
+    for (const a of appended.slice(0, 3)) wal.release(a.segment)
+    await wal.close()
+
+    const reopened = await WriteAheadLog.open(dir)
+    // Entries 1-3 are in the database: not replayed, but the newest released segment's receipt (3) is kept, so
+    // a resend of message 3 whose PUBACK was lost is still recognised; 1 and 2 are forgotten.
+    expect(valuesOf(reopened.recovered as { records: TelemetryRecord[] }[])).toEqual([[4], [5]])
+    expect(reopened.receipts).toEqual([receipt(3), receipt(4)])
+    expect(readdirSync(dir).filter((f) => f.endsWith('.released'))).toHaveLength(1)
+    await reopened.wal.close()
+  })
+
+  it('replays a line written before entries carried receipts (a bare array of records)', async () => {
+    appendFileSync(path.join(dir, '000000000000.wal'), JSON.stringify([record(1), record(2)]) + '\n')
+    const { wal, recovered, receipts } = await WriteAheadLog.open(dir)
+    expect(valuesOf(recovered as { records: TelemetryRecord[] }[])).toEqual([[1, 2]])
+    expect(receipts).toEqual([])
+    await wal.close()
   })
 })

@@ -15,7 +15,6 @@ import type { DeviceRegistry } from '../devices/index.js'
 import type { Metrics } from '../metrics.js'
 import { DeviceAccess, remoteAddress } from './access.js'
 import { capPacketSize } from './packet-cap.js'
-import { ReceiveTimes } from './receive-times.js'
 
 export interface BrokerOptions {
   host: string
@@ -54,7 +53,6 @@ export async function startBroker(
   // aedes' registry of connected clients, once the broker exists
   let clients: Record<string, Client> = {}
   const access = new DeviceAccess((id) => clients[id], deps.registry, options.aclViolationsMax, log, metrics)
-  const receiveTimes = new ReceiveTimes()
   const maxPacketBytes = options.maxPayloadBytes * 4
 
   const aedes = await Aedes.createBroker({
@@ -91,10 +89,9 @@ export async function startBroker(
       if (access.isOwnCommand(client, packet.topic)) return done(null)
       const deviceId = access.device(client)!
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-      const receivedAt = receiveTimes.stamp(deviceId, packet, Date.now())
       // The callback is the PUBACK: for QoS 1 it waits until the message is durable, and while it waits
       // aedes reads nothing more from this client, which is the backpressure on a full write queue.
-      deps.receive({ deviceId, topic: packet.topic, payload, receivedAt }, packet.qos > 0).then(
+      deps.receive({ deviceId, topic: packet.topic, payload, qos: packet.qos, dup: packet.dup, messageId: packet.messageId }).then(
         () => done(null),
         (err: Error) => done(err),
       )

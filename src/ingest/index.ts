@@ -1,5 +1,5 @@
 export { IngestPipeline, type PipelineOptions } from './pipeline.js'
-export { receiver, type Receive } from './receive.js'
+export { receiver, type Delivery, type Receive } from './receive.js'
 export { recordLastSeen } from './last-seen.js'
 export type { DecodeLimits, Publish } from './decode.js'
 export type { DeadLetterRecord, DeviceRecord, EventRecord, IngestRecord, StatusRecord, TelemetryRecord } from './records.js'

@@ -8,6 +8,7 @@ import { retryWithBackoff, type Database } from '../store/index.js'
 import type { Metrics } from '../metrics.js'
 import { batchByRows } from './batch-by-rows.js'
 import { deadLetter, rowCount, type DeadLetterRecord, type IngestRecord } from './records.js'
+import type { PacketReceipt } from './receive-times.js'
 import { WriteAheadLog, type Segment } from './wal.js'
 import { writeRecords } from './write-records.js'
 
@@ -60,6 +61,8 @@ export class IngestPipeline {
   private constructor(
     private readonly db: Database,
     private readonly wal: WriteAheadLog,
+    /** the packet receipts of recent QoS 1 entries an earlier run logged, oldest first */
+    readonly loggedReceipts: readonly PacketReceipt[],
     private readonly options: PipelineOptions,
     private readonly log: Logger,
     private readonly metrics: Metrics,
@@ -69,8 +72,20 @@ export class IngestPipeline {
 
   /** Opens the write-ahead log, queues what an earlier run left in it, and starts the writer. */
   static async start(db: Database, options: PipelineOptions, log: Logger, metrics: Metrics): Promise<IngestPipeline> {
-    const { wal, recovered, tornLines } = await WriteAheadLog.open(options.walDir)
-    const pipeline = new IngestPipeline(db, wal, options, log, metrics)
+    const { wal, recovered, receipts, tornLines } = await WriteAheadLog.open(options.walDir, {
+      // Once per episode at error, not once per attempt: a full disk would otherwise flood the log it shares.
+      onWriteError: (err, first) => {
+        metrics.walWriteErrors.inc()
+        metrics.walHealthy.set(0)
+        if (first) log.error({ err: err.message }, 'write-ahead log write failed; holding acknowledgements and retrying')
+      },
+      onRecovered: () => {
+        metrics.walHealthy.set(1)
+        log.info('write-ahead log writes succeed again; acknowledgements resume')
+      },
+    })
+    metrics.walHealthy.set(1)
+    const pipeline = new IngestPipeline(db, wal, receipts, options, log, metrics)
     if (recovered.length > 0 || tornLines > 0) {
       log.info({ entries: recovered.length, tornLines }, 'replaying the write-ahead log')
     }
@@ -86,7 +101,7 @@ export class IngestPipeline {
    * Admits records. Resolves once they are queued, or with `durable` once they are also on disk:
    * the point where a QoS 1 PUBACK may go out.
    */
-  async accept(records: IngestRecord[], durable: boolean): Promise<void> {
+  async accept(records: IngestRecord[], durable: boolean, receipt?: PacketReceipt): Promise<void> {
     if (this.closed) throw new Error('ingest is shut down')
     const rows = rowsOf(records)
     if (this.waitingCount > 0 || !this.fits(rows)) {
@@ -95,10 +110,16 @@ export class IngestPipeline {
     } else {
       this.queuedRows += rows
     }
-    const appended = this.wal.append(records)
+    const appended = this.wal.append(records, receipt)
     this.enqueue({ records, rows, segment: appended.segment, durable: appended.durable })
     for (const record of records) this.acceptedRecords.next(record)
     if (durable) await appended.durable
+  }
+
+  /** 'ok', or why the write-ahead log cannot take entries (then no QoS 1 message is acknowledged). */
+  walStatus(): string {
+    const failure = this.wal.failure
+    return failure ? `writes failing since ${failure.since.toISOString()}: ${failure.error.message}` : 'ok'
   }
 
   /** Resolves once everything admitted so far (the replayed log included) is in the database. */
