@@ -51,7 +51,8 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   const metrics = createMetrics()
   const { db, timescale } = await openStore(config, log)
   const registry = new DeviceRegistry(db)
-  await registry.loadModels()
+  await registry.load()
+  const stopRegistryRefresh = registry.keepFresh(config.registryRefreshMs, log.child({ component: 'devices' }))
   const pipeline = await IngestPipeline.start(
     db,
     { walDir: path.join(config.dataDir, 'wal'), queueRows: config.writer.queueRows, batchRows: config.writer.batchRows, flushMs: config.writer.flushMs },
@@ -92,9 +93,9 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   })
   const readiness = {
     database: () => db.query('SELECT 1').then(() => 'ok'),
-    broker: () => (broker.listening ? 'ok' : 'not listening'),
+    broker: () => broker.ready(),
   }
-  const app = await buildApi({ db, timescale, registry, broker, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance, readiness })
+  const app = await buildApi({ db, timescale, registry, webSocket: broker.webSocket, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance, readiness })
   await app.listen({ host: config.host, port: config.httpPort })
   const httpPort = app.server.address() as { port: number }
   log.info({ mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale }, 'Faultline listening')
@@ -107,6 +108,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
       (closing ??= (async () => {
         await app.close()
         await broker.close()
+        await stopRegistryRefresh()
         await pipeline.close()
         await Promise.all([lastSeen, ticketing, maintenance.close()])
         await db.close()
