@@ -52,7 +52,6 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   const { db, timescale } = await openStore(config, log)
   const registry = new DeviceRegistry(db)
   await registry.load()
-  const stopRegistryRefresh = registry.keepFresh(config.registryRefreshMs, log.child({ component: 'devices' }))
   const pipeline = await IngestPipeline.start(
     db,
     { walDir: path.join(config.dataDir, 'wal'), queueRows: config.writer.queueRows, batchRows: config.writer.batchRows, flushMs: config.writer.flushMs },
@@ -98,6 +97,8 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   const app = await buildApi({ db, timescale, registry, webSocket: broker.webSocket, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance, readiness })
   await app.listen({ host: config.host, port: config.httpPort })
   const httpPort = app.server.address() as { port: number }
+  // Started last: nothing before can fail and leave it running.
+  const stopRegistryRefresh = registry.keepFresh(config.registryRefreshMs, log.child({ component: 'devices' }))
   log.info({ mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale }, 'Faultline listening')
 
   let closing: Promise<void> | undefined

@@ -12,7 +12,7 @@ import { LogThrottle, truncated } from './log-throttle.js'
 const REFUSED_TOPIC = '$faultline/refused'
 
 /** The longest client id, on every MQTT protocol level (aedes itself checks only MQTT 3.1's). */
-export const MAX_CLIENT_ID_LENGTH = 64
+const MAX_CLIENT_ID_LENGTH = 64
 
 /** A refused source gets one log line per minute, as a device sending dead letters does. */
 const REFUSAL_LOG_INTERVAL_MS = 60_000

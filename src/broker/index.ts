@@ -13,7 +13,7 @@ import type { Logger } from 'pino'
 import type { Receive } from '../ingest/index.js'
 import type { DeviceRegistry } from '../devices/index.js'
 import type { Metrics } from '../metrics.js'
-import { DeviceAccess, MAX_CLIENT_ID_LENGTH, remoteAddress, type Admission } from './access.js'
+import { DeviceAccess, remoteAddress, type Admission } from './access.js'
 import { connectedClients } from './aedes-internals.js'
 import type { MqttIngress } from './ingress.js'
 import { capPacketSize } from './packet-cap.js'
@@ -52,8 +52,9 @@ export async function startBroker(
   const maxPacketBytes = options.maxPayloadBytes * 4
 
   const aedes = await Aedes.createBroker({
-    // aedes applies this to MQTT 3.1 only; access.ts applies it to every level.
-    maxClientsIdLength: MAX_CLIENT_ID_LENGTH,
+    // aedes applies its limit to MQTT 3.1 only, uncounted and unlogged: access.ts applies MAX_CLIENT_ID_LENGTH
+    // to every level, counted and logged like any refused CONNECT.
+    maxClientsIdLength: Number.MAX_SAFE_INTEGER,
     // A device has no business queueing QoS 2 state or many packets before its CONNACK.
     maxInflightInbound: 100,
     queueLimit: 42,
