@@ -51,7 +51,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   const metrics = createMetrics()
   const { db, timescale } = await openStore(config, log)
   const registry = new DeviceRegistry(db)
-  await registry.loadModels()
+  await registry.load()
   const pipeline = await IngestPipeline.start(
     db,
     { walDir: path.join(config.dataDir, 'wal'), queueRows: config.writer.queueRows, batchRows: config.writer.batchRows, flushMs: config.writer.flushMs },
@@ -92,12 +92,14 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   })
   const readiness = {
     database: () => db.query('SELECT 1').then(() => 'ok'),
-    broker: () => (broker.listening ? 'ok' : 'not listening'),
+    broker: () => broker.ready(),
     wal: () => pipeline.walStatus(),
   }
-  const app = await buildApi({ db, timescale, registry, broker, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance, readiness })
+  const app = await buildApi({ db, timescale, registry, webSocket: broker.webSocket, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance, readiness })
   await app.listen({ host: config.host, port: config.httpPort })
   const httpPort = app.server.address() as { port: number }
+  // Started last: nothing before can fail and leave it running.
+  const stopRegistryRefresh = registry.keepFresh(config.registryRefreshMs, log.child({ component: 'devices' }))
   log.info({ mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale }, 'Faultline listening')
 
   let closing: Promise<void> | undefined
@@ -108,6 +110,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
       (closing ??= (async () => {
         await app.close()
         await broker.close()
+        await stopRegistryRefresh()
         await pipeline.close()
         await Promise.all([lastSeen, ticketing, maintenance.close()])
         await db.close()

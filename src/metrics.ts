@@ -8,7 +8,8 @@ export function createMetrics() {
     new Counter<L>({ name: `faultline_${name}`, help, labelNames, registers: [registry] })
   return {
     registry,
-    authFailures: counter('mqtt_auth_failures_total', 'MQTT CONNECTs refused: unknown device or wrong token', ['reason']),
+    authFailures: counter('mqtt_auth_failures_total', 'MQTT CONNECTs refused: unknown device, wrong token, client id too long, registry unavailable', ['reason']),
+    rotatedSessionsEnded: counter('mqtt_rotated_sessions_ended_total', 'Sessions closed because their token was rotated'),
     aclViolations: counter('mqtt_acl_violations_total', 'Publishes and subscriptions refused for touching another topic', ['action']),
     aclDisconnects: counter('mqtt_acl_disconnects_total', 'Clients disconnected for repeated ACL violations'),
     retainRefused: counter('mqtt_retain_refused_total', 'Retained publishes taken as plain ones: nothing is retained'),

@@ -4,7 +4,7 @@ import websocket from '@fastify/websocket'
 import { createWebSocketStream } from 'ws'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
-import type { Broker } from '../broker/index.js'
+import type { WebSocketEndpoint } from '../broker/index.js'
 import type { Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import type { DeviceRegistry } from '../devices/index.js'
@@ -27,7 +27,8 @@ export interface ApiDeps {
   db: Database
   timescale: boolean
   registry: DeviceRegistry
-  broker: Broker
+  /** MQTT over WebSocket at /mqtt, where an ingress offers it */
+  webSocket?: WebSocketEndpoint
   metrics: Metrics
   apiTokenHash: string
   log: Logger
@@ -51,8 +52,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler)
   installErrorHandler(app)
 
-  await app.register(websocket, { options: { maxPayload: deps.broker.maxPacketBytes } })
-  app.get('/mqtt', { websocket: true }, (socket, req) => deps.broker.handle(createWebSocketStream(socket), req.raw))
+  const { webSocket } = deps
+  if (webSocket) {
+    await app.register(websocket, { options: { maxPayload: webSocket.maxPayload } })
+    app.get('/mqtt', { websocket: true }, (socket, req) => webSocket.serve(createWebSocketStream(socket), req.raw))
+  }
 
   await app.register(operationsRoutes, { metrics: deps.metrics, checks: deps.readiness })
 

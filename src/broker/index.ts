@@ -8,13 +8,17 @@ import net, { type AddressInfo } from 'node:net'
 import tls from 'node:tls'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { Aedes, type AuthenticateError, type Client } from 'aedes'
+import { Aedes, type AuthenticateError } from 'aedes'
 import type { Logger } from 'pino'
 import type { Receive } from '../ingest/index.js'
 import type { DeviceRegistry } from '../devices/index.js'
 import type { Metrics } from '../metrics.js'
-import { DeviceAccess, remoteAddress } from './access.js'
+import { DeviceAccess, remoteAddress, type Admission } from './access.js'
+import { connectedClients } from './aedes-internals.js'
+import type { MqttIngress } from './ingress.js'
 import { capPacketSize } from './packet-cap.js'
+
+export type { Ingress, MqttIngress, WebSocketEndpoint } from './ingress.js'
 
 export interface BrokerOptions {
   host: string
@@ -25,38 +29,30 @@ export interface BrokerOptions {
   aclViolationsMax: number
 }
 
-export interface Broker {
-  readonly port: number
-  /** the MQTT listener is accepting connections */
-  readonly listening: boolean
-  readonly maxPacketBytes: number
-  /** Serves one MQTT connection, such as a WebSocket stream. */
-  handle(stream: Duplex, req?: IncomingMessage): void
-  /** Stops listening and disconnects every client. */
-  close(): Promise<void>
+/** Each refusal's CONNACK (MQTT 3.1.1, 3.2.2.3). */
+const connacks: Record<Exclude<Admission, 'ok'>, { returnCode: number; message: string }> = {
+  identifier_rejected: { returnCode: 2, message: 'identifier rejected' },
+  server_unavailable: { returnCode: 3, message: 'server unavailable' },
+  not_authorized: { returnCode: 5, message: 'not authorized' },
 }
 
-/** CONNACK return codes (MQTT 3.1.1, 3.2.2.3) */
-const IDENTIFIER_REJECTED = 2
-const SERVER_UNAVAILABLE = 3
-const NOT_AUTHORIZED = 5
-
-function refusal(message: string, returnCode: number): AuthenticateError {
+function refusal(admission: Exclude<Admission, 'ok'>): AuthenticateError {
+  const { message, returnCode } = connacks[admission]
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError
 }
 
 export async function startBroker(
   options: BrokerOptions,
   deps: { registry: DeviceRegistry; receive: Receive; log: Logger; metrics: Metrics },
-): Promise<Broker> {
+): Promise<MqttIngress> {
   const { log, metrics } = deps
-  // aedes' registry of connected clients, once the broker exists
-  let clients: Record<string, Client> = {}
-  const access = new DeviceAccess((id) => clients[id], deps.registry, options.aclViolationsMax, log, metrics)
+  const access = new DeviceAccess(deps.registry, options.aclViolationsMax, log, metrics)
   const maxPacketBytes = options.maxPayloadBytes * 4
 
   const aedes = await Aedes.createBroker({
-    maxClientsIdLength: 64,
+    // aedes applies its limit to MQTT 3.1 only, uncounted and unlogged: access.ts applies MAX_CLIENT_ID_LENGTH
+    // to every level, counted and logged like any refused CONNECT.
+    maxClientsIdLength: Number.MAX_SAFE_INTEGER,
     // A device has no business queueing QoS 2 state or many packets before its CONNACK.
     maxInflightInbound: 100,
     queueLimit: 42,
@@ -67,14 +63,10 @@ export async function startBroker(
     },
     authenticate(client, username, password, done) {
       access.authenticate(client, username, password).then(
-        (result) => {
-          if (result === 'ok') return done(null, true)
-          if (result === 'client_id_taken') return done(refusal('client id in use by another device', IDENTIFIER_REJECTED), false)
-          done(refusal('not authorized', NOT_AUTHORIZED), false)
-        },
+        (admission) => (admission === 'ok' ? done(null, true) : done(refusal(admission), false)),
         (err: Error) => {
-          log.error({ err: err.message }, 'device lookup failed')
-          done(refusal('server unavailable', SERVER_UNAVAILABLE), false)
+          log.error({ err }, 'MQTT authentication failed')
+          done(refusal('server_unavailable'), false)
         },
       )
     },
@@ -104,7 +96,13 @@ export async function startBroker(
     },
   })
 
-  clients = (aedes as unknown as { clients: Record<string, Client> }).clients
+  const clients = connectedClients(aedes)
+  // A rotated token ends the sessions opened with the old one: those connected now, and one that authenticated
+  // just before the rotation and registers just after it.
+  const rotations = deps.registry.tokenRotated$.subscribe(() => {
+    for (const client of clients()) access.endIfRotated(client)
+  })
+  aedes.on('client', (client) => access.endIfRotated(client))
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'MQTT client error'))
   aedes.on('connectionError', (client, err) => log.debug({ remote: remoteAddress(client), err: err.message }, 'MQTT connection error'))
 
@@ -125,12 +123,10 @@ export async function startBroker(
 
   return {
     port: (server.address() as AddressInfo).port,
-    get listening() {
-      return server.listening
-    },
-    maxPacketBytes,
-    handle,
+    ready: () => (server.listening ? 'ok' : 'not listening'),
+    webSocket: { maxPayload: maxPacketBytes, serve: handle },
     async close() {
+      rotations.unsubscribe()
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       await closed

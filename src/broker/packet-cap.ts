@@ -1,14 +1,10 @@
 // aedes' MQTT parser buffers a packet until it is complete, whatever length its header claims. A client that
 // announces a 256 MB packet would make the broker hold 256 MB: cut such a connection as soon as the header is read.
 import type { Client } from 'aedes'
-
-interface BufferingParser {
-  parse(buf: Buffer): number
-  packet: { length: number }
-}
+import { parserOf } from './aedes-internals.js'
 
 export function capPacketSize(client: Client, maxBytes: number): void {
-  const parser = (client as unknown as { _parser: BufferingParser })._parser
+  const parser = parserOf(client)
   const parse = parser.parse.bind(parser)
   parser.parse = (buf: Buffer) => {
     const buffered = parse(buf)

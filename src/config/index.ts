@@ -30,6 +30,7 @@ const settings = {
   FAULTLINE_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
   FAULTLINE_CATALOG_DIR: text.default('./config/catalog'),
   FAULTLINE_MAINTENANCE_INTERVAL_MS: positiveInt.default(60_000),
+  FAULTLINE_REGISTRY_REFRESH_MS: positiveInt.default(10_000),
   FAULTLINE_SLA: z
     .string()
     .optional()
@@ -84,6 +85,8 @@ export interface Config {
   timeZone: string
   /** how often calendar and seasonal service plans are looked at */
   maintenanceIntervalMs: number
+  /** how often the in-memory device registry picks up registrations and token rotations made by other processes */
+  registryRefreshMs: number
 }
 
 export class ConfigError extends Error {
@@ -159,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     sla: s.FAULTLINE_SLA,
     timeZone: s.FAULTLINE_TIME_ZONE,
     maintenanceIntervalMs: s.FAULTLINE_MAINTENANCE_INTERVAL_MS,
+    registryRefreshMs: s.FAULTLINE_REGISTRY_REFRESH_MS,
   }
 }
 

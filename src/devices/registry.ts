@@ -1,6 +1,9 @@
 // Registered devices: who may connect, and the facts the warranty check needs (model, purchase date, ...).
 import { z } from 'zod'
+import type { Observable } from 'rxjs'
+import type { Logger } from 'pino'
 import { isoDate, storableText, type Database } from '../store/index.js'
+import { credentialColumns, DeviceCredentials, rotatedMsColumn, type Credential, type CredentialRow } from './credentials.js'
 import { hashSecret, newSecret, secretMatches } from './secret.js'
 
 /** Device ids become MQTT topic levels: no '/', '+', '#' or spaces. */
@@ -62,33 +65,76 @@ export class DeviceExistsError extends Error {
   override name = 'DeviceExistsError'
 }
 
+/** How a CONNECT's credentials checked out; a success names the token hash, so a later rotation can end the session. */
+export type Verdict = { ok: true; tokenHash: string } | { ok: false; reason: 'unknown_device' | 'wrong_token' }
+
 export class DeviceRegistry {
-  /** device id → model, for the detectors, which look it up per message and cannot wait for a query */
-  private readonly models = new Map<string, string>()
+  /** who may connect, and each device's model for the detectors, which look it up per message and cannot wait */
+  private readonly credentials = new DeviceCredentials()
 
   constructor(private readonly db: Database) {}
 
-  /** Loads every device's model; devices registered or connecting later are added as they come. */
-  async loadModels(): Promise<void> {
-    const { rows } = await this.db.query<{ id: string; model: string }>('SELECT id, model FROM devices')
-    for (const r of rows) this.models.set(r.id, r.model)
+  /** Device ids whose token was rotated, here or (seen by a refresh) by another process. */
+  get tokenRotated$(): Observable<string> {
+    return this.credentials.rotated$
   }
 
-  readonly modelOf = (deviceId: string): string | undefined => this.models.get(deviceId)
+  /** Loads every device's credentials; call before serving. */
+  async load(): Promise<void> {
+    await this.credentials.refresh(this.db)
+  }
+
+  /**
+   * Refreshes the credentials every intervalMs, for devices registered or rotated by other processes. A failed
+   * refresh (the database is down) keeps what is held: authentication goes on from memory.
+   */
+  keepFresh(intervalMs: number, log: Logger): () => Promise<void> {
+    let failing = false
+    let stopped = false
+    let timer: NodeJS.Timeout | undefined
+    let running: Promise<void> = Promise.resolve()
+    const refresh = () => {
+      running = this.credentials.refresh(this.db).then(
+        () => {
+          if (failing) log.info('device registry refreshed from the database again')
+          failing = false
+        },
+        (err: Error) => {
+          if (!failing) log.warn({ err: err.message }, 'device registry refresh failed; authenticating from memory')
+          failing = true
+        },
+      )
+      void running.then(schedule)
+    }
+    const schedule = () => {
+      if (stopped) return
+      timer = setTimeout(refresh, intervalMs)
+      timer.unref()
+    }
+    schedule()
+    return () => {
+      stopped = true
+      clearTimeout(timer)
+      return running
+    }
+  }
+
+  readonly modelOf = (deviceId: string): string | undefined => this.credentials.get(deviceId)?.model
 
   /** Registers a device and returns its token, which is not stored and cannot be shown again. */
   async register(input: NewDevice): Promise<{ device: Device; token: string }> {
     const token = newSecret()
-    const { rows } = await this.db.query<DeviceRow>(
+    const tokenHash = hashSecret(token)
+    const { rows } = await this.db.query<DeviceRow & Pick<CredentialRow, 'rotated_ms'>>(
       `INSERT INTO devices (id, model, serial, purchased_at, installed_at, customer, site, region, warranty_extended_until, token_hash)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (id) DO NOTHING
-       RETURNING ${columns}`,
+       RETURNING ${columns}, ${rotatedMsColumn}`,
       [input.id, input.model, input.serial, input.purchasedAt, input.installedAt ?? null, input.customer ? JSON.stringify(input.customer) : null,
-        input.site ?? null, input.region ?? null, input.warrantyExtendedUntil ?? null, hashSecret(token)],
+        input.site ?? null, input.region ?? null, input.warrantyExtendedUntil ?? null, tokenHash],
     )
     if (rows.length === 0) throw new DeviceExistsError(`device ${input.id} is already registered`)
-    this.models.set(input.id, input.model)
+    this.credentials.offer(input.id, { model: input.model, tokenHash, rotatedMs: rows[0]!.rotated_ms })
     return { device: toDevice(rows[0]!), token }
   }
 
@@ -118,21 +164,50 @@ export class DeviceRegistry {
     return rows.map(toDevice)
   }
 
-  /** Issues a new token; the old one stops working at once. Undefined when there is no such device. */
+  /**
+   * Issues a new token; the old one stops working at once, and sessions opened with it are ended (tokenRotated$).
+   * Undefined when there is no such device.
+   */
   async rotateToken(id: string): Promise<string | undefined> {
     const token = newSecret()
-    const { rowCount } = await this.db.query(`UPDATE devices SET token_hash = $2, token_rotated_at = now() WHERE id = $1`, [id, hashSecret(token)])
-    return rowCount > 0 ? token : undefined
+    const { rows } = await this.db.query<CredentialRow>(
+      `UPDATE devices SET token_hash = $2, token_rotated_at = now() WHERE id = $1 RETURNING ${credentialColumns}`,
+      [id, hashSecret(token)],
+    )
+    if (!rows[0]) return undefined
+    this.credentials.offerRow(rows[0])
+    return token
   }
 
-  /** Checks an MQTT CONNECT's credentials. */
-  async verify(id: string, token: string): Promise<'ok' | 'unknown_device' | 'wrong_token'> {
-    const { rows } = await this.db.query<{ token_hash: string; model: string }>(`SELECT token_hash, model FROM devices WHERE id = $1`, [id])
-    if (!rows[0]) return 'unknown_device'
-    if (!secretMatches(token, rows[0].token_hash)) return 'wrong_token'
-    // Registered through another Faultline process, perhaps: learn its model now that it connects here.
-    this.models.set(id, rows[0].model)
-    return 'ok'
+  /**
+   * Checks an MQTT CONNECT's credentials from memory. The database is asked only when memory does not know the
+   * device or holds another token (rotated by another process since the last refresh); if it cannot answer,
+   * an unknown device is an error and a known one keeps the verdict from memory.
+   */
+  async verify(id: string, token: string): Promise<Verdict> {
+    // Not a device id (a 64 KB username, say): no device, and no query.
+    if (!deviceId.safeParse(id).success) return { ok: false, reason: 'unknown_device' }
+    const held = this.credentials.get(id)
+    let credential: Credential | undefined = held
+    if (!held || !secretMatches(token, held.tokenHash)) {
+      credential = await this.read(id).catch((err: Error) => {
+        if (!held) throw err
+        return held
+      })
+    }
+    if (!credential) return { ok: false, reason: 'unknown_device' }
+    if (!secretMatches(token, credential.tokenHash)) return { ok: false, reason: 'wrong_token' }
+    return { ok: true, tokenHash: credential.tokenHash }
+  }
+
+  /** True while the device's token is still the one with this hash: a session opened with another must end. */
+  isCurrent(id: string, tokenHash: string): boolean {
+    return this.credentials.get(id)?.tokenHash === tokenHash
+  }
+
+  private async read(id: string): Promise<Credential | undefined> {
+    const { rows } = await this.db.query<CredentialRow>(`SELECT ${credentialColumns} FROM devices WHERE id = $1`, [id])
+    return rows[0] && this.credentials.offerRow(rows[0])
   }
 
   /** When each device was last heard from, epoch ms, for the offline detector to resume from. */

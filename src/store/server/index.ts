@@ -39,6 +39,9 @@ export async function openServerDatabase(url: string, onError: (err: Error) => v
     ...queryable(pool),
     async transaction(fn) {
       const client = await pool.connect()
+      // A checked-out client has lost the pool's error listener: a server gone mid-transaction is reported (and
+      // fails this transaction's query), never an uncaught exception.
+      client.on('error', onError)
       try {
         await client.query('BEGIN')
         const result = await fn(queryable(client))
@@ -49,6 +52,7 @@ export async function openServerDatabase(url: string, onError: (err: Error) => v
         await client.query('ROLLBACK').catch(() => {})
         throw err
       } finally {
+        client.off('error', onError)
         client.release()
       }
     },
