@@ -11,7 +11,7 @@ export {
   type SlaConfig,
   type SlaTarget,
 } from './priority.js'
-export { isRepeatRepair, repeatRepairWindowMs } from './repeat-repair.js'
+export { repeatRepairWindowMs } from './repeat-repair.js'
 export { draftRepairTicket, type Fault, type TicketDevice, type TicketDraft, type TicketPolicy } from './repair-ticket.js'
 export { repairTickets, faultOf, type RulesStageDeps } from './stage.js'
 export { draftMaintenanceTicket, type DueOn, type MaintenanceDraft } from './maintenance-ticket.js'

@@ -5,6 +5,7 @@ import type { Detection } from '../detect/index.js'
 import type { MaintenanceDraft } from '../rules/maintenance-ticket.js'
 import type { TicketDraft } from '../rules/repair-ticket.js'
 import { calendarDate } from '../rules/warranty.js'
+import { repeatRepairWindowMs } from '../rules/index.js'
 import type { Database, Queryable } from '../store/index.js'
 import type { Clock } from '../clock.js'
 import { allowedTransitions, finishedStatuses, type Status } from './lifecycle.js'
@@ -14,7 +15,6 @@ const SYSTEM = 'faultline'
 
 /** The resolved ticket a new one repeats. */
 type RepeatOf = NonNullable<TicketDraft['repeatOf']>
-const REPEAT_WINDOW = '7 days'
 const finished = finishedStatuses.map((s) => `'${s}'`).join(', ')
 
 export class TicketNotFound extends Error {
@@ -131,9 +131,9 @@ export class TicketRepository {
     const previous = await tx.query<{ id: number; number: string }>(
       `SELECT id, number FROM tickets
        WHERE device_id = $1 AND condition = $2 AND status IN ('resolved', 'closed')
-         AND resolved_at >= to_timestamp($3 / 1000.0) - INTERVAL '${REPEAT_WINDOW}'
+         AND resolved_at >= to_timestamp(($3::float8 - $4::float8) / 1000.0)
        ORDER BY resolved_at DESC LIMIT 1`,
-      [fault.deviceId, fault.condition, fault.at],
+      [fault.deviceId, fault.condition, fault.at, repeatRepairWindowMs],
     )
     const repeatOf = previous.rows[0] && { id: Number(previous.rows[0].id), number: previous.rows[0].number }
     const ticket = await this.insert(tx, draft(repeatOf), now, note, by)
