@@ -16,6 +16,7 @@ import { detections, loadDetectorState } from './detect/index.js'
 import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type IngestRecord } from './ingest/index.js'
 import { MaintenanceRecords, MaintenanceScheduler } from './maintenance/index.js'
 import { createMetrics } from './metrics.js'
+import { readings } from './readings/index.js'
 import { repairTickets } from './rules/index.js'
 import { lockDataDir, openStore } from './store/index.js'
 import { TicketRepository } from './tickets/index.js'
@@ -94,7 +95,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     database: () => db.query('SELECT 1').then(() => 'ok'),
     broker: () => (broker.listening ? 'ok' : 'not listening'),
   }
-  const app = await buildApi({ db, timescale, registry, broker, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance, readiness })
+  const app = await buildApi({ readings: readings(db, timescale), registry, broker, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance, readiness })
   await app.listen({ host: config.host, port: config.httpPort })
   const httpPort = app.server.address() as { port: number }
   log.info({ mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale }, 'Faultline listening')
