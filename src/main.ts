@@ -17,7 +17,7 @@ import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type Inges
 import { MaintenanceRecords, MaintenanceScheduler } from './maintenance/index.js'
 import { createMetrics } from './metrics.js'
 import { readings } from './readings/index.js'
-import { repairTickets } from './rules/index.js'
+import { repairTickets } from './ticketing/index.js'
 import { lockDataDir, openStore } from './store/index.js'
 import { TicketRepository } from './tickets/index.js'
 

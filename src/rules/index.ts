@@ -13,5 +13,4 @@ export {
 } from './priority.js'
 export { repeatRepairWindowMs } from './repeat-repair.js'
 export { draftRepairTicket, type Fault, type TicketDevice, type TicketDraft, type TicketPolicy } from './repair-ticket.js'
-export { repairTickets, faultOf, type RulesStageDeps } from './stage.js'
 export { draftMaintenanceTicket, type DueOn, type MaintenanceDraft } from './maintenance-ticket.js'

@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js'
 import type { Detection } from '../detect/index.js'
 import { retryWithBackoff } from '../store/index.js'
 import type { DetectionOutcome, TicketRepository } from '../tickets/index.js'
-import { draftRepairTicket, type Fault, type TicketDevice, type TicketPolicy } from './repair-ticket.js'
+import { draftRepairTicket, type Fault, type TicketDevice, type TicketPolicy } from '../rules/index.js'
 
 /** A device's lane: the same device always lands in the same one. */
 function laneOf(deviceId: string, lanes: number): number {

@@ -1,0 +1,1 @@
+export { repairTickets, type RulesStageDeps } from './stage.js'
