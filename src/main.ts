@@ -70,7 +70,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   const detections$ = pipeline.accepted$.pipe(filter(fromDevice), detections({ catalog, modelOf: registry.modelOf, initial }), share())
   const ticketing = lastValueFrom(
     detections$.pipe(
-      repairTickets({ catalog, device: (id) => registry.get(id), tickets, clock, policy, log: log.child({ component: 'rules' }), lanes: db.writeConcurrency }),
+      repairTickets({ catalog, db, device: (id) => registry.get(id), tickets, clock, policy, log: log.child({ component: 'rules' }), lanes: db.writeConcurrency }),
       tap((outcome) => metrics.detections.inc({ action: outcome.action })),
     ),
     { defaultValue: undefined },

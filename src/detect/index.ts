@@ -56,3 +56,4 @@ export function detections({
     )
 }
 export { loadDetectorState } from './restore.js'
+export { recordDetection } from './fault-log.js'

@@ -1,5 +1,6 @@
 // Reading stored telemetry back: raw points, or buckets of avg/min/max/count. Where TimescaleDB keeps a rollup
 // for the bucket size it is read instead of the raw table; the caller never needs to know which.
+import type { TelemetryRecord } from '../ingest/index.js'
 import type { Queryable } from '../store/index.js'
 
 export interface TelemetryQuery {
@@ -52,4 +53,13 @@ export async function telemetryBuckets(db: Queryable, timescale: boolean, q: Tel
        GROUP BY 1, 2 ORDER BY 1, 2 LIMIT $5`
   const { rows } = await db.query<{ bucket: Date; metric: string; avg: number; min: number; max: number; count: number }>(sql, [...paramsOf(q), bucketSeconds])
   return rows.map((r) => ({ time: r.bucket.toISOString(), metric: r.metric, avg: r.avg, min: r.min, max: r.max, count: Number(r.count) }))
+}
+
+/** Stored telemetry of `metrics` since `since` (epoch ms), oldest first, one metric per record: for replay. */
+export async function telemetrySince(db: Queryable, since: number, metrics: string[]): Promise<TelemetryRecord[]> {
+  const { rows } = await db.query<{ device_id: string; metric: string; value: number; time: Date }>(
+    `SELECT device_id, metric, value, time FROM telemetry WHERE time >= to_timestamp($1 / 1000.0) AND metric = ANY($2) ORDER BY time`,
+    [since, metrics],
+  )
+  return rows.map((r) => ({ kind: 'telemetry', deviceId: r.device_id, time: r.time.getTime(), receivedAt: r.time.getTime(), metrics: { [r.metric]: r.value } }))
 }

@@ -34,7 +34,10 @@ export class TransitionConflict extends Error {
 }
 
 export type DetectionOutcome =
+  /** already stored: changes nothing */
   | { action: 'duplicate' }
+  /** from a device no longer registered: nobody to repair for */
+  | { action: 'unknown_device' }
   | { action: 'cleared' | 'occurrence' | 'opened'; ticket: Ticket }
   | { action: 'cleared'; ticket: undefined }
 
@@ -78,35 +81,25 @@ export class TicketRepository {
   ) {}
 
   /**
-   * Stores a detection and does what it calls for: a clear marks the open ticket cleared, a raise adds an
-   * occurrence to the open ticket or opens one from `draft` (given the resolved ticket it repeats, if any).
-   * A detection already stored is a duplicate and changes nothing.
+   * Does what a newly stored detection calls for, in the transaction that stored it: a clear marks the open
+   * ticket cleared, a raise adds an occurrence to the open ticket or opens one from `draft` (given the resolved
+   * ticket it repeats, if any).
    */
-  async applyDetection(d: Detection, draft: (repeatOf?: RepeatOf) => TicketDraft): Promise<DetectionOutcome> {
-    return this.db.transaction(async (tx) => {
-      const stored = await tx.query(
-        `INSERT INTO fault_events (time, device_id, condition, state, trigger, severity, title, component, code, rule_id, value, detail)
-         VALUES (to_timestamp($1 / 1000.0), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
-        [d.time, d.deviceId, d.condition, d.state, d.trigger, d.severity, d.title, d.component ?? null, d.code ?? null, d.ruleId ?? null, d.value ?? null, d.detail ?? null],
+  async applyDetection(tx: Queryable, d: Detection, draft: (repeatOf?: RepeatOf) => TicketDraft): Promise<Exclude<DetectionOutcome, { action: 'duplicate' | 'unknown_device' }>> {
+    const now = this.clock.now()
+    if (d.state === 'cleared') {
+      const { rows } = await tx.query<{ id: number }>(
+        `UPDATE tickets SET cleared_at = to_timestamp($3 / 1000.0), updated_at = to_timestamp($4 / 1000.0)
+         WHERE device_id = $1 AND condition = $2 AND status NOT IN (${finished}) RETURNING id`,
+        [d.deviceId, d.condition, d.time, now],
       )
-      if (stored.rowCount === 0) return { action: 'duplicate' }
-      const now = this.clock.now()
-
-      if (d.state === 'cleared') {
-        const { rows } = await tx.query<{ id: number }>(
-          `UPDATE tickets SET cleared_at = to_timestamp($3 / 1000.0), updated_at = to_timestamp($4 / 1000.0)
-           WHERE device_id = $1 AND condition = $2 AND status NOT IN (${finished}) RETURNING id`,
-          [d.deviceId, d.condition, d.time, now],
-        )
-        if (!rows[0]) return { action: 'cleared', ticket: undefined }
-        const ticket = await this.byId(tx, rows[0].id)
-        await record(tx, ticket.id, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
-        return { action: 'cleared', ticket }
-      }
-
-      const { ticket, opened } = await this.raise(tx, { deviceId: d.deviceId, condition: d.condition, at: d.time }, draft, now, SYSTEM, d.detail)
-      return { action: opened ? 'opened' : 'occurrence', ticket }
-    })
+      if (!rows[0]) return { action: 'cleared', ticket: undefined }
+      const ticket = await this.byId(tx, rows[0].id)
+      await record(tx, ticket.id, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
+      return { action: 'cleared', ticket }
+    }
+    const { ticket, opened } = await this.raise(tx, { deviceId: d.deviceId, condition: d.condition, at: d.time }, draft, now, SYSTEM, d.detail)
+    return { action: opened ? 'opened' : 'occurrence', ticket }
   }
 
   /** Opens a ticket by hand (a phone report), through the same dedupe and repeat check as a detection. */
