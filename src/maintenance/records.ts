@@ -2,7 +2,8 @@
 // for due occurrences.
 import type { Catalog } from '../catalog/index.js'
 import type { Database, Queryable } from '../store/index.js'
-import type { Ticket } from '../tickets/index.js'
+import type { MaintenanceDraft } from '../rules/index.js'
+import type { Ticket, TicketRepository } from '../tickets/index.js'
 import { serviceRecorded, type ServiceHistory } from './due.js'
 import type { UsageCounter } from './usage.js'
 
@@ -42,16 +43,34 @@ export class MaintenanceRecords {
     )
   }
 
-  /** The tickets opened for the given occurrences of a device's plans, by plan. */
-  async occurrenceTickets(deviceId: string): Promise<Map<string, { occurrence: string; id: number; number: string; status: string }[]>> {
-    const { rows } = await this.db.query<{ plan_id: string; occurrence: string; id: number; number: string; status: string }>(
-      `SELECT o.plan_id, o.occurrence, t.id, t.number, t.status FROM maintenance_occurrences o JOIN tickets t ON t.id = o.ticket_id
-       WHERE o.device_id = $1 ORDER BY t.id`,
+  /** The occurrences of a device's plans that have had their ticket, by plan. */
+  async occurrences(deviceId: string): Promise<Map<string, { occurrence: string; ticketId: number }[]>> {
+    const { rows } = await this.db.query<{ plan_id: string; occurrence: string; ticket_id: number }>(
+      `SELECT plan_id, occurrence, ticket_id FROM maintenance_occurrences WHERE device_id = $1 AND ticket_id IS NOT NULL ORDER BY ticket_id`,
       [deviceId],
     )
-    const byPlan = new Map<string, { occurrence: string; id: number; number: string; status: string }[]>()
-    for (const r of rows) byPlan.set(r.plan_id, [...(byPlan.get(r.plan_id) ?? []), { occurrence: r.occurrence, id: Number(r.id), number: r.number, status: r.status }])
+    const byPlan = new Map<string, { occurrence: string; ticketId: number }[]>()
+    for (const r of rows) byPlan.set(r.plan_id, [...(byPlan.get(r.plan_id) ?? []), { occurrence: r.occurrence, ticketId: Number(r.ticket_id) }])
     return byPlan
+  }
+
+  /**
+   * Opens the ticket for one due occurrence of a service plan, unless it already had one: the claim row is
+   * written first, so a racing process waits on it and then finds it taken. Undefined when it was taken.
+   */
+  async openOccurrence(draft: MaintenanceDraft, occurrence: string, tickets: Pick<TicketRepository, 'openMaintenance'>): Promise<Ticket | undefined> {
+    return this.db.transaction(async (tx) => {
+      const claim = await tx.query(
+        `INSERT INTO maintenance_occurrences (device_id, plan_id, occurrence) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        [draft.device.id, draft.plan.id, occurrence],
+      )
+      if (claim.rowCount === 0) return undefined
+      const ticket = await tickets.openMaintenance(tx, draft)
+      await tx.query(`UPDATE maintenance_occurrences SET ticket_id = $4 WHERE device_id = $1 AND plan_id = $2 AND occurrence = $3`, [
+        draft.device.id, draft.plan.id, occurrence, ticket.id,
+      ])
+      return ticket
+    })
   }
 
   /**

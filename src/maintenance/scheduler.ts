@@ -95,16 +95,19 @@ export class MaintenanceScheduler {
   async status(device: Device): Promise<PlanStatus[]> {
     const model = this.deps.catalog.get(device.model)
     if (!model) return []
-    const [services, counters, tickets] = await Promise.all([
+    const [services, counters, occurrences] = await Promise.all([
       this.deps.records.services([device.id]),
       this.deps.records.counters([device.id]),
-      this.deps.records.occurrenceTickets(device.id),
+      this.deps.records.occurrences(device.id),
     ])
-    return model.servicePlans.map((plan) => {
-      const due = this.due(device, plan, services, counters)
-      const ticket = tickets.get(plan.id)?.find((t) => t.occurrence === due?.occurrence)
-      return { plan, lastService: services.get(keyOf(device.id, plan.id)), due, ticket: ticket && { id: ticket.id, number: ticket.number, status: ticket.status } }
-    })
+    return Promise.all(
+      model.servicePlans.map(async (plan) => {
+        const due = this.due(device, plan, services, counters)
+        const claimed = occurrences.get(plan.id)?.find((o) => o.occurrence === due?.occurrence)
+        const ticket = claimed && (await this.deps.tickets.get(String(claimed.ticketId)))
+        return { plan, lastService: services.get(keyOf(device.id, plan.id)), due, ticket: ticket && { id: ticket.id, number: ticket.number, status: ticket.status } }
+      }),
+    )
   }
 
   private due(device: Device, plan: ServicePlan, services: Map<string, ServiceHistory>, counters: Map<string, UsageCounter>): Due | undefined {
@@ -126,7 +129,7 @@ export class MaintenanceScheduler {
       const due = this.due(device, plan, services, counters)
       if (!due?.open) continue
       const draft = draftMaintenanceTicket(plan, due.occurrence, dueOn(due, plan), device, model, this.deps.clock.now(), this.deps.policy)
-      const ticket = await this.deps.tickets.openOccurrence(draft, due.occurrence)
+      const ticket = await this.deps.records.openOccurrence(draft, due.occurrence, this.deps.tickets)
       if (ticket) {
         opened++
         this.deps.log.info({ deviceId: device.id, plan: plan.id, occurrence: due.occurrence, ticket: ticket.number }, 'maintenance ticket opened')

@@ -133,23 +133,9 @@ export class TicketRepository {
     return { ticket, opened: ticket.occurrences === 1 }
   }
 
-  /**
-   * Opens the ticket for one due occurrence of a service plan, unless it already had one: the claim row is
-   * written first, so a racing process waits on it and then finds it taken. Undefined when it was taken.
-   */
-  async openOccurrence(draft: MaintenanceDraft, occurrence: string): Promise<Ticket | undefined> {
-    return this.db.transaction(async (tx) => {
-      const claim = await tx.query(
-        `INSERT INTO maintenance_occurrences (device_id, plan_id, occurrence) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-        [draft.device.id, draft.plan.id, occurrence],
-      )
-      if (claim.rowCount === 0) return undefined
-      const ticket = await this.insert(tx, draft, draft.openedAt)
-      await tx.query(`UPDATE maintenance_occurrences SET ticket_id = $4 WHERE device_id = $1 AND plan_id = $2 AND occurrence = $3`, [
-        draft.device.id, draft.plan.id, occurrence, ticket.id,
-      ])
-      return ticket
-    })
+  /** Opens a maintenance ticket in the caller's transaction (maintenance claims the occurrence there first). */
+  async openMaintenance(tx: Queryable, draft: MaintenanceDraft): Promise<Ticket> {
+    return this.insert(tx, draft, draft.openedAt)
   }
 
   async get(ref: string): Promise<(Ticket & { history: HistoryEntry[] }) | undefined> {
