@@ -1,9 +1,8 @@
 // The pure decisions behind a ticket: warranty, quote, priority and SLA (the repeat-repair window is tested through the repository: test/repeat-repair.test.ts).
 import { describe, expect, it } from 'vitest'
+import { addMonths, calendarDate } from '../src/calendar.js'
 import { parseCatalog, warrantyPolicy } from '../src/catalog/index.js'
 import {
-  addMonths,
-  calendarDate,
   defaultSla,
   escalate,
   judgeWarranty,

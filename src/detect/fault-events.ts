@@ -2,7 +2,8 @@
 import { defer, filter, map, type OperatorFunction } from 'rxjs'
 import type { Catalog } from '../catalog/index.js'
 import type { DeviceRecord, EventRecord } from '../ingest/records.js'
-import { conditionKey, faultCondition, seededTransitions, type Detection, type DetectorState, type ModelOf } from './detection.js'
+import { conditionKey, faultCondition } from '../conditions.js'
+import { seededTransitions, type Detection, type DetectorState, type ModelOf } from './detection.js'
 
 interface FaultState {
   open: boolean

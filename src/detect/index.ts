@@ -8,10 +8,6 @@ import { suppressFlapping } from './suppress-flapping.js'
 import { sustainedBreaches } from './sustained-breaches.js'
 
 export {
-  conditionKey,
-  faultCondition,
-  thresholdCondition,
-  offlineCondition,
   type Detection,
   type DetectorState,
   type ModelOf,

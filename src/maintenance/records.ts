@@ -1,14 +1,13 @@
 // Maintenance in the database: service history per device and plan, usage counters, and the tickets opened
 // for due occurrences.
 import type { Catalog } from '../catalog/index.js'
+import { conditionKey } from '../conditions.js'
 import type { Database, Queryable } from '../store/index.js'
 import type { MaintenanceDraft } from '../rules/index.js'
 import type { Ticket, TicketRepository } from '../tickets/index.js'
 import { serviceRecorded, type ServiceHistory } from './due.js'
 import type { UsageCounter } from './usage.js'
 
-/** One key per device and plan, or device and counter. */
-export const keyOf = (deviceId: string, name: string) => `${deviceId}\u0000${name}`
 
 export class MaintenanceRecords {
   constructor(private readonly db: Database) {}
@@ -20,7 +19,7 @@ export class MaintenanceRecords {
       [deviceIds ?? null],
     )
     return new Map(
-      rows.map((r) => [keyOf(r.device_id, r.plan_id), { lastServiceAt: r.last_service_at.getTime(), lastServiceUsage: r.last_service_usage ?? undefined }]),
+      rows.map((r) => [conditionKey(r.device_id, r.plan_id), { lastServiceAt: r.last_service_at.getTime(), lastServiceUsage: r.last_service_usage ?? undefined }]),
     )
   }
 
@@ -30,7 +29,7 @@ export class MaintenanceRecords {
       `SELECT device_id, counter, state FROM usage_counters WHERE $1::text[] IS NULL OR device_id = ANY($1)`,
       [deviceIds ?? null],
     )
-    return new Map(rows.map((r) => [keyOf(r.device_id, r.counter), r.state]))
+    return new Map(rows.map((r) => [conditionKey(r.device_id, r.counter), r.state]))
   }
 
   async saveCounters(counters: { deviceId: string; counter: string; state: UsageCounter }[], now: number): Promise<void> {

@@ -1,4 +1,4 @@
-export { judgeWarranty, addMonths, calendarDate, type WarrantyQuestion, type WarrantyJudgement, type WarrantyDecision } from './warranty.js'
+export { judgeWarranty, type WarrantyQuestion, type WarrantyJudgement, type WarrantyDecision } from './warranty.js'
 export { quoteRepair, type Quote, type QuoteLine, type Pricing } from './quote.js'
 export {
   priorityFor,
@@ -13,4 +13,5 @@ export {
 } from './priority.js'
 export { repeatRepairWindowMs } from './repeat-repair.js'
 export { draftRepairTicket, type Fault, type TicketDevice, type TicketDraft, type TicketPolicy } from './repair-ticket.js'
+export { phoneReportFault } from './phone-report.js'
 export { draftMaintenanceTicket, type DueOn, type MaintenanceDraft } from './maintenance-ticket.js'

@@ -4,7 +4,7 @@
 import type { Detection } from '../detect/index.js'
 import type { MaintenanceDraft } from '../rules/maintenance-ticket.js'
 import type { TicketDraft } from '../rules/repair-ticket.js'
-import { calendarDate } from '../rules/warranty.js'
+import { calendarDate } from '../calendar.js'
 import { repeatRepairWindowMs } from '../rules/index.js'
 import type { Database, Queryable } from '../store/index.js'
 import type { Clock } from '../clock.js'
