@@ -1,7 +1,7 @@
 // What the detectors report, and the state a restarted detector resumes from.
 import type { Severity } from '../catalog/index.js'
 import { conditionKey } from '../conditions.js'
-import type { TelemetryRecord } from '../ingest/records.js'
+import type { TelemetryRecord } from '../ingest/index.js'
 
 export interface Detection {
   deviceId: string

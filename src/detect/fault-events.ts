@@ -1,7 +1,7 @@
 // Fault codes the devices report themselves: `fault` raises, `fault_cleared` clears.
 import { defer, filter, map, type OperatorFunction } from 'rxjs'
 import type { Catalog } from '../catalog/index.js'
-import type { DeviceRecord, EventRecord } from '../ingest/records.js'
+import type { DeviceRecord, EventRecord } from '../ingest/index.js'
 import { conditionKey, faultCondition } from '../conditions.js'
 import { seededTransitions, type Detection, type DetectorState, type ModelOf } from './detection.js'
 

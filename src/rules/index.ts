@@ -1,5 +1,5 @@
-export { judgeWarranty, type WarrantyQuestion, type WarrantyJudgement, type WarrantyDecision } from './warranty.js'
-export { quoteRepair, type Quote, type QuoteLine, type Pricing } from './quote.js'
+export { judgeWarranty } from './warranty.js'
+export { quoteRepair, type Quote } from './quote.js'
 export {
   priorityFor,
   escalate,

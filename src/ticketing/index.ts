@@ -1,1 +1,1 @@
-export { repairTickets, type RulesStageDeps } from './stage.js'
+export { repairTickets } from './stage.js'

@@ -2,8 +2,7 @@
 // Every write is one transaction; "one open ticket per device and condition" is the tickets_one_open index,
 // so two Faultline processes racing on the same fault still open one.
 import type { Detection } from '../detect/index.js'
-import type { MaintenanceDraft } from '../rules/maintenance-ticket.js'
-import type { TicketDraft } from '../rules/repair-ticket.js'
+import type { MaintenanceDraft, TicketDraft } from '../rules/index.js'
 import { calendarDate } from '../calendar.js'
 import { repeatRepairWindowMs } from '../rules/index.js'
 import type { Database, Queryable } from '../store/index.js'

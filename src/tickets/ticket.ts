@@ -1,7 +1,5 @@
 // A ticket as the API shows it, and how it is read from its row.
-import type { Quote } from '../rules/quote.js'
-import type { DueOn } from '../rules/maintenance-ticket.js'
-import type { TicketDraft } from '../rules/repair-ticket.js'
+import type { DueOn, Quote, TicketDraft } from '../rules/index.js'
 import type { Status } from './lifecycle.js'
 
 export interface Ticket {
