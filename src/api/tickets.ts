@@ -34,7 +34,7 @@ const transition = z
     technician: z.string().trim().min(1).max(100).optional(),
     resolution: z.string().trim().min(1).max(2000).optional(),
     partsUsed: z.array(z.strictObject({ partNo: z.string().min(1).max(64), qty: z.number().int().positive(), name: z.string().max(200).optional() })).max(100).optional(),
-    laborHours: z.number().nonnegative().max(1000).optional(),
+    labourHours: z.number().nonnegative().max(1000).optional(),
     satisfaction: z.number().int().min(1).max(5).optional(),
     comment: z.string().max(2000).optional(),
   })

@@ -47,7 +47,7 @@ export interface TransitionRequest {
   technician?: string
   resolution?: string
   partsUsed?: { partNo: string; qty: number; name?: string }[]
-  laborHours?: number
+  labourHours?: number
   satisfaction?: number
   comment?: string
 }
@@ -196,7 +196,7 @@ export class TicketRepository {
            closed_at = CASE WHEN $2 IN ('closed', 'cancelled') THEN to_timestamp($3 / 1000.0) ELSE closed_at END
          WHERE id = $1`,
         [current.id, t.to, now, t.technician ?? null, t.resolution ?? null, t.partsUsed ? JSON.stringify(t.partsUsed) : null,
-          t.laborHours ?? null, t.satisfaction ?? null, t.comment ?? null],
+          t.labourHours ?? null, t.satisfaction ?? null, t.comment ?? null],
       )
       const { to: _to, by, note, ...details } = t
       await record(tx, current.id, now, by, t.to === 'in_progress' && current.status === 'resolved' ? 'reopened' : t.to, t.to, note,

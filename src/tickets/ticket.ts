@@ -34,7 +34,7 @@ export interface Ticket {
   technician: string | null
   resolution: string | null
   partsUsed: unknown
-  laborHours: number | null
+  labourHours: number | null
   satisfaction: number | null
   comment: string | null
   createdAt: string
@@ -139,7 +139,7 @@ export function toTicket(r: TicketRow): Ticket {
     technician: r.technician,
     resolution: r.resolution,
     partsUsed: r.parts_used,
-    laborHours: r.labor_hours,
+    labourHours: r.labor_hours,
     satisfaction: r.satisfaction,
     comment: r.comment,
     createdAt: r.created_at.toISOString(),
