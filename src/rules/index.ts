@@ -12,6 +12,6 @@ export {
   type SlaTarget,
 } from './priority.js'
 export { repeatRepairWindowMs } from './repeat-repair.js'
-export { draftRepairTicket, type Fault, type TicketDevice, type TicketDraft, type TicketPolicy } from './repair-ticket.js'
+export { draftRepairTicket, faultOf, type Fault, type TicketDevice, type TicketDraft, type TicketPolicy } from './repair-ticket.js'
 export { phoneReportFault } from './phone-report.js'
 export { draftMaintenanceTicket, type DueOn, type MaintenanceDraft } from './maintenance-ticket.js'

@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js'
 import { recordDetection, type Detection } from '../detect/index.js'
 import { retryWithBackoff, type Database } from '../store/index.js'
 import type { DetectionOutcome, TicketRepository } from '../tickets/index.js'
-import { draftRepairTicket, type Fault, type TicketDevice, type TicketPolicy } from '../rules/index.js'
+import { draftRepairTicket, faultOf, type TicketDevice, type TicketPolicy } from '../rules/index.js'
 
 /** A device's lane: the same device always lands in the same one. */
 function laneOf(deviceId: string, lanes: number): number {
@@ -29,17 +29,6 @@ export interface RulesStageDeps {
   /** detections applied at once, on different devices (the database's write concurrency) */
   lanes: number
 }
-
-export const faultOf = (d: Detection): Fault => ({
-  trigger: d.trigger,
-  condition: d.condition,
-  severity: d.severity,
-  title: d.title,
-  component: d.component,
-  code: d.code,
-  ruleId: d.ruleId,
-  at: d.time,
-})
 
 export function repairTickets(deps: RulesStageDeps): OperatorFunction<Detection, DetectionOutcome> {
   const apply = async (d: Detection): Promise<DetectionOutcome> => {
