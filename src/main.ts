@@ -5,8 +5,7 @@ import { pathToFileURL } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import { pino, type Logger } from 'pino'
 import { filter, lastValueFrom, share, tap } from 'rxjs'
-import { buildApi } from './api/app.js'
-import { resolveApiTokenHash } from './api/api-token.js'
+import { buildApi, resolveApiTokenHash } from './api/index.js'
 import { startBroker } from './broker/index.js'
 import { CatalogError, loadCatalog, type Catalog } from './catalog/index.js'
 import { systemClock, type Clock } from './clock.js'
@@ -16,7 +15,8 @@ import { detections, loadDetectorState } from './detect/index.js'
 import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type IngestRecord } from './ingest/index.js'
 import { MaintenanceRecords, MaintenanceScheduler } from './maintenance/index.js'
 import { createMetrics } from './metrics.js'
-import { repairTickets } from './rules/index.js'
+import { readings } from './readings/index.js'
+import { repairTickets } from './ticketing/index.js'
 import { lockDataDir, openStore } from './store/index.js'
 import { TicketRepository } from './tickets/index.js'
 
@@ -69,7 +69,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   const detections$ = pipeline.accepted$.pipe(filter(fromDevice), detections({ catalog, modelOf: registry.modelOf, initial }), share())
   const ticketing = lastValueFrom(
     detections$.pipe(
-      repairTickets({ catalog, device: (id) => registry.get(id), tickets, clock, policy, log: log.child({ component: 'rules' }), lanes: db.writeConcurrency }),
+      repairTickets({ catalog, db, device: (id) => registry.get(id), tickets, clock, policy, log: log.child({ component: 'rules' }), lanes: db.writeConcurrency }),
       tap((outcome) => metrics.detections.inc({ action: outcome.action })),
     ),
     { defaultValue: undefined },
@@ -95,7 +95,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     broker: () => broker.ready(),
     wal: () => pipeline.walStatus(),
   }
-  const app = await buildApi({ db, timescale, registry, webSocket: broker.webSocket, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance, readiness })
+  const app = await buildApi({ readings: readings(db, timescale), registry, webSocket: broker.webSocket, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance, readiness })
   await app.listen({ host: config.host, port: config.httpPort })
   const httpPort = app.server.address() as { port: number }
   // Started last: nothing before can fail and leave it running.

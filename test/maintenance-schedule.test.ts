@@ -1,9 +1,9 @@
 // The pure scheduling behind maintenance tickets: usage counters made trustworthy, and when each plan falls due.
 import { describe, expect, it } from 'vitest'
+import { addDays } from '../src/calendar.js'
 import type { ServicePlan } from '../src/catalog/index.js'
 import {
   accumulate,
-  addDays,
   nextDue,
   serviceRecorded,
   usageLimitsFor,

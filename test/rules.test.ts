@@ -1,12 +1,10 @@
-// The pure decisions behind a ticket: warranty, quote, priority and SLA, repeat repair.
+// The pure decisions behind a ticket: warranty, quote, priority and SLA (the repeat-repair window is tested through the repository: test/repeat-repair.test.ts).
 import { describe, expect, it } from 'vitest'
+import { addMonths, calendarDate } from '../src/calendar.js'
 import { parseCatalog, warrantyPolicy } from '../src/catalog/index.js'
 import {
-  addMonths,
-  calendarDate,
   defaultSla,
   escalate,
-  isRepeatRepair,
   judgeWarranty,
   priorityFor,
   quoteRepair,
@@ -227,17 +225,5 @@ describe('slaDeadlines', () => {
     ])
     expect(slaConfigSchema.safeParse({ P5: {} }).success).toBe(false)
     expect(slaConfigSchema.safeParse({ P1: { respondWithin: 'soon' } }).error?.issues[0]?.path).toEqual(['P1', 'respondWithin'])
-  })
-})
-
-describe('isRepeatRepair', () => {
-  const resolved = Date.parse('2025-03-15T08:00:00Z')
-  const week = 7 * 24 * 3_600_000
-
-  it('counts the same fault within 7 days after resolution, the 7th day included', () => {
-    expect(isRepeatRepair(resolved, resolved + 1)).toBe(true)
-    expect(isRepeatRepair(resolved, resolved + week)).toBe(true)
-    expect(isRepeatRepair(resolved, resolved + week + 1)).toBe(false)
-    expect(isRepeatRepair(resolved, resolved - 1)).toBe(false)
   })
 })

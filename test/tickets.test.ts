@@ -142,8 +142,10 @@ describe.each(backends())('repair tickets on the %s backend', (backend) => {
     expect((await move('acknowledged')).status).toBe(200)
     expect((await move('assigned', { technician: 'tech-07' })).body.technician).toBe('tech-07')
     expect((await move('in_progress')).status).toBe(200)
-    const resolved = await move('resolved', { resolution: 'replaced evaporator fan', partsUsed: [{ partNo: '0064001418', qty: 1 }], laborHours: 1.2 })
-    expect(resolved.body).toMatchObject({ status: 'resolved', resolution: 'replaced evaporator fan', laborHours: 1.2 })
+    const resolved = await move('resolved', { resolution: 'replaced evaporator fan', partsUsed: [{ partNo: '0064001418', qty: 1 }], labourHours: 1.2 })
+    expect(resolved.body).toMatchObject({ status: 'resolved', resolution: 'replaced evaporator fan', labourHours: 1.2 })
+    // One spelling in a ticket's JSON, the quote's: labour.
+    expect(JSON.stringify(resolved.body)).not.toMatch(/labor/)
 
     // The fault clears, then comes back two minutes later: a repeat repair, one level more urgent.
     await fault(client, 'rf-life', 'E2', 'fault_cleared', t0 + 30_000)

@@ -11,11 +11,12 @@ import type { DeviceRegistry } from '../devices/index.js'
 import type { MaintenanceScheduler } from '../maintenance/index.js'
 import type { Metrics } from '../metrics.js'
 import type { TicketPolicy } from '../rules/index.js'
-import type { Database } from '../store/index.js'
+import type { Readings } from '../readings/index.js'
 import type { TicketRepository } from '../tickets/index.js'
 import { bearerAuth } from './auth.js'
 import { catalogRoutes } from './catalog.js'
 import { deadLetterRoutes } from './dead-letters.js'
+import { deviceHistoryRoutes } from './device-history.js'
 import { devicesRoutes } from './devices.js'
 import { installErrorHandler } from './errors.js'
 import { maintenanceRoutes } from './maintenance.js'
@@ -24,8 +25,7 @@ import { telemetryRoutes } from './telemetry.js'
 import { ticketRoutes } from './tickets.js'
 
 export interface ApiDeps {
-  db: Database
-  timescale: boolean
+  readings: Readings
   registry: DeviceRegistry
   /** MQTT over WebSocket at /mqtt, where an ingress offers it */
   webSocket?: WebSocketEndpoint
@@ -68,8 +68,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (api, deps) => {
   api.addHook('onRequest', bearerAuth(deps.apiTokenHash))
   await api.register(devicesRoutes, { registry: deps.registry, catalog: deps.catalog })
-  await api.register(telemetryRoutes, { db: deps.db, timescale: deps.timescale, registry: deps.registry })
-  await api.register(deadLetterRoutes, { db: deps.db })
+  await api.register(telemetryRoutes, { readings: deps.readings, registry: deps.registry })
+  await api.register(deviceHistoryRoutes, { readings: deps.readings, registry: deps.registry })
+  await api.register(deadLetterRoutes, { readings: deps.readings })
   await api.register(catalogRoutes, { catalog: deps.catalog })
   await api.register(maintenanceRoutes, { registry: deps.registry, scheduler: deps.maintenance })
   await api.register(ticketRoutes, { tickets: deps.tickets, registry: deps.registry, catalog: deps.catalog, clock: deps.clock, policy: deps.policy })

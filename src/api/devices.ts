@@ -8,6 +8,11 @@ import { pageLimit } from './fields.js'
 
 export const byDeviceId = z.object({ id: deviceId })
 
+/** A route about one device answers 404 for a device that is not registered (the model cache first, it is free). */
+export async function requireDevice(registry: DeviceRegistry, id: string): Promise<void> {
+  if (registry.modelOf(id) === undefined && !(await registry.get(id))) throw notFound(`device ${id}`)
+}
+
 export const devicesRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry; catalog: Catalog }> = async (app, { registry, catalog }) => {
   app.post('/devices', { schema: { body: newDevice } }, async (req, reply) => {
     // The model decides warranty, fault codes and thresholds: a device of a model Faultline does not know

@@ -1,11 +1,10 @@
 // /api/tickets: the repair and maintenance tickets, their lifecycle, and tickets opened by hand.
-import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { exclusionCause, severity, type Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import { deviceId, type DeviceRegistry } from '../devices/index.js'
-import { draftRepairTicket, priorities, type Fault, type TicketPolicy } from '../rules/index.js'
+import { draftRepairTicket, phoneReportFault, priorities, type TicketPolicy } from '../rules/index.js'
 import { int64Id, isoInstant, storableText } from '../store/index.js'
 import { IllegalTransition, statuses, TicketNotFound, TransitionConflict, type TicketRepository } from '../tickets/index.js'
 import { HttpError, notFound } from './errors.js'
@@ -39,7 +38,7 @@ const transition = z
     technician: storableText.trim().min(1).max(100).optional(),
     resolution: storableText.trim().min(1).max(2000).optional(),
     partsUsed: z.array(z.strictObject({ partNo: storableText.min(1).max(64), qty: z.number().int().positive(), name: storableText.max(200).optional() })).max(100).optional(),
-    laborHours: z.number().nonnegative().max(1000).optional(),
+    labourHours: z.number().nonnegative().max(1000).optional(),
     satisfaction: z.number().int().min(1).max(5).optional(),
     comment: storableText.max(2000).optional(),
   })
@@ -103,20 +102,8 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
     const device = await registry.get(body.deviceId)
     if (!device) throw new HttpError(400, 'bad_request', `body.deviceId: device ${body.deviceId} is not registered`)
     const model = catalog.get(device.model)
-    const known = body.code === undefined ? undefined : model?.faultCodes.get(body.code)
-    const title = body.title ?? known?.title
-    if (!title) throw new HttpError(400, 'bad_request', 'body.title: needed when the fault code is absent or unknown to the model')
-    const fault: Fault = {
-      trigger: 'manual',
-      // With a code it is the same fault a device may report: both count toward one open ticket.
-      condition: body.code === undefined ? `manual:${randomUUID()}` : `fault:${body.code}`,
-      severity: body.severity ?? known?.severity ?? 'major',
-      title,
-      component: body.component ?? known?.component,
-      code: body.code,
-      cause: body.cause,
-      at: body.at ? Date.parse(body.at) : clock.now(),
-    }
+    const fault = phoneReportFault({ ...body, at: body.at ? Date.parse(body.at) : clock.now() }, model)
+    if (!fault) throw new HttpError(400, 'bad_request', 'body.title: needed when the fault code is absent or unknown to the model')
     const ticket = await tickets.open({ deviceId: device.id, ...fault }, (repeatOf) => draftRepairTicket(fault, device, model, clock.now(), policy, repeatOf), body.by, body.note)
     return reply.code(201).send(ticket)
   })

@@ -2,7 +2,7 @@
 // (FAULTLINE_MQTT_PORT=1884 and --mqtt-port 1884 are one setting; a flag wins).
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
-import { slaConfigSchema, type SlaConfig } from '../rules/priority.js'
+import { slaConfigSchema, type SlaConfig } from '../rules/index.js'
 
 const port = z.coerce.number().int().min(0).max(65535)
 const positiveInt = z.coerce.number().int().positive()

@@ -1,6 +1,7 @@
 // What the detectors report, and the state a restarted detector resumes from.
 import type { Severity } from '../catalog/index.js'
-import type { TelemetryRecord } from '../ingest/records.js'
+import { conditionKey } from '../conditions.js'
+import type { TelemetryRecord } from '../ingest/index.js'
 
 export interface Detection {
   deviceId: string
@@ -45,12 +46,6 @@ export interface DetectorState {
   recentTelemetry?: readonly TelemetryRecord[]
 }
 
-export const faultCondition = (code: string) => `fault:${code}`
-export const thresholdCondition = (ruleId: string) => `threshold:${ruleId}`
-export const offlineCondition = 'offline'
-
-/** One key per device and condition; JSON keeps any device id unambiguous. */
-export const conditionKey = (deviceId: string, condition: string) => JSON.stringify([deviceId, condition])
 
 /** The latest seeded transition of each device's conditions that `belongs` to one detector, by condition key. */
 export function seededTransitions(state: DetectorState, belongs: (condition: string) => boolean): Map<string, Transition> {

@@ -1,8 +1,9 @@
 // Fault codes the devices report themselves: `fault` raises, `fault_cleared` clears.
 import { defer, filter, map, type OperatorFunction } from 'rxjs'
 import type { Catalog } from '../catalog/index.js'
-import type { DeviceRecord, EventRecord } from '../ingest/records.js'
-import { conditionKey, faultCondition, seededTransitions, type Detection, type DetectorState, type ModelOf } from './detection.js'
+import type { DeviceRecord, EventRecord } from '../ingest/index.js'
+import { conditionKey, faultCondition } from '../conditions.js'
+import { seededTransitions, type Detection, type DetectorState, type ModelOf } from './detection.js'
 
 interface FaultState {
   open: boolean

@@ -1,22 +1,13 @@
 import { asyncScheduler, connect, merge, type OperatorFunction, type SchedulerLike } from 'rxjs'
 import type { Catalog } from '../catalog/index.js'
-import type { DeviceRecord } from '../ingest/records.js'
+import type { DeviceRecord } from '../ingest/index.js'
 import type { Detection, DetectorState, ModelOf } from './detection.js'
 import { faultEvents } from './fault-events.js'
 import { offline } from './offline.js'
 import { suppressFlapping } from './suppress-flapping.js'
 import { sustainedBreaches } from './sustained-breaches.js'
 
-export {
-  conditionKey,
-  faultCondition,
-  thresholdCondition,
-  offlineCondition,
-  type Detection,
-  type DetectorState,
-  type ModelOf,
-  type Transition,
-} from './detection.js'
+export type { Detection, Transition } from './detection.js'
 export { faultEvents } from './fault-events.js'
 export { sustainedBreaches, replayWindowMs } from './sustained-breaches.js'
 export { offline } from './offline.js'
@@ -56,3 +47,4 @@ export function detections({
     )
 }
 export { loadDetectorState } from './restore.js'
+export { recordDetection } from './fault-log.js'

@@ -2,8 +2,9 @@
 // points arriving now proves the device is online now.
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs'
 import { formatDuration, type Catalog, type OfflineRule } from '../catalog/index.js'
-import type { DeviceRecord } from '../ingest/records.js'
-import { conditionKey, offlineCondition, seededTransitions, type Detection, type DetectorState, type ModelOf } from './detection.js'
+import type { DeviceRecord } from '../ingest/index.js'
+import { conditionKey, offlineCondition } from '../conditions.js'
+import { seededTransitions, type Detection, type DetectorState, type ModelOf } from './detection.js'
 
 interface Watch {
   /** when the device was last heard from, or said it was leaving */

@@ -1,7 +1,8 @@
 // A condition that keeps raising and clearing is one problem, not a stream of tickets.
 import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs'
 import { formatDuration } from '../catalog/index.js'
-import { conditionKey, type Detection } from './detection.js'
+import { conditionKey } from '../conditions.js'
+import { type Detection } from './detection.js'
 
 interface Track {
   /** detection times of the recent changes, newest last */

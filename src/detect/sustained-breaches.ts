@@ -1,8 +1,9 @@
 // Threshold rules: a metric past its limit for long enough, cleared only once past the clearing limit.
 import { concat, defer, from, mergeMap, type OperatorFunction } from 'rxjs'
 import { formatDuration, type Catalog, type ThresholdRule } from '../catalog/index.js'
-import type { DeviceRecord, TelemetryRecord } from '../ingest/records.js'
-import { conditionKey, seededTransitions, thresholdCondition, type Detection, type DetectorState, type ModelOf } from './detection.js'
+import type { DeviceRecord, TelemetryRecord } from '../ingest/index.js'
+import { conditionKey, thresholdCondition } from '../conditions.js'
+import { seededTransitions, type Detection, type DetectorState, type ModelOf } from './detection.js'
 
 interface RuleState {
   /** normal; pending: past the limit, not yet for long enough; raised: reported */

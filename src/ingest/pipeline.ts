@@ -22,12 +22,13 @@ interface Entry {
 /** SQLSTATE classes 22 (data exception) and 23 (integrity constraint): the data is wrong, not the database. */
 const refusesData = (err: unknown) => typeof (err as { code?: unknown }).code === 'string' && /^2[23]/.test((err as { code: string }).code)
 
-const channelOf = { telemetry: 'telemetry', event: 'events', status: 'status', dead_letter: 'dead-letter' } as const
+/** The topic segment a record of each kind arrived on (decode.ts's channelOf goes the other way, topic to channel). */
+const topicSegmentOf = { telemetry: 'telemetry', event: 'events', status: 'status', dead_letter: 'dead-letter' } as const
 
 const storageRefused = (record: IngestRecord, err: Error): DeadLetterRecord =>
   deadLetter({
     deviceId: record.deviceId,
-    topic: `devices/${record.deviceId}/${channelOf[record.kind]}`,
+    topic: `devices/${record.deviceId}/${topicSegmentOf[record.kind]}`,
     reason: `storage_refused: ${err.message}`,
     payloadHead: JSON.stringify(record).slice(0, 256),
     time: record.time,

@@ -6,7 +6,7 @@
 // is the occurrence that fell due meanwhile, open at once, never a backlog of past ones. The occurrence string is
 // stable for a given history, so it can key "exactly one ticket per device, plan and occurrence".
 import type { ServicePlan } from '../catalog/index.js'
-import { calendarDate } from '../rules/warranty.js'
+import { addDays, calendarDate, dayInYear, parseDate } from '../calendar.js'
 import { usageRate, type UsageCounter } from './usage.js'
 
 export interface ServiceHistory {
@@ -49,35 +49,11 @@ export type Due =
       projectedDue?: string
     }
 
-const DAY_MS = 86_400_000
-const isoDate = /^(\d{4})-(\d{2})-(\d{2})$/
-
-function dayNumber(date: string): number {
-  const match = isoDate.exec(date)
-  if (match) {
-    const ms = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))
-    if (new Date(ms).toISOString().slice(0, 10) === date) return ms / DAY_MS
-  }
-  throw new RangeError(`not a date (YYYY-MM-DD): ${date}`)
-}
-
-/** The calendar date `days` later (earlier if negative), e.g. addDays('2024-02-28', 2) is '2024-03-01'. */
-export function addDays(date: string, days: number): string {
-  return new Date((dayNumber(date) + days) * DAY_MS).toISOString().slice(0, 10)
-}
-
-/** MM-DD in a year; a day the month lacks (02-29 in a common year, 04-31) becomes the month's last day. */
-function dayInYear(year: number, monthDay: string): string {
-  const [month, day] = monthDay.split('-').map(Number) as [number, number]
-  const last = new Date(Date.UTC(year, month, 0)).getUTCDate()
-  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(Math.min(day, last)).padStart(2, '0')}`
-}
-
 const later = (a: string, b: string | undefined) => (b !== undefined && b > a ? b : a)
 
 export function nextDue(input: DueInput): Due | undefined {
   const { plan, installedAt, history, usage, now, timeZone } = input
-  dayNumber(installedAt)
+  parseDate(installedAt)
   const today = calendarDate(now, timeZone)
   const lastServiceDay = history.lastServiceAt === undefined ? undefined : calendarDate(history.lastServiceAt, timeZone)
   const schedule = plan.schedule

@@ -5,6 +5,6 @@ export {
   type UsageCounter,
   type Reading,
 } from './usage.js'
-export { nextDue, serviceRecorded, addDays, type Due, type DueInput, type ServiceHistory } from './due.js'
+export { nextDue, serviceRecorded, type DueInput } from './due.js'
 export { MaintenanceRecords } from './records.js'
-export { MaintenanceScheduler, type PlanStatus } from './scheduler.js'
+export { MaintenanceScheduler } from './scheduler.js'

@@ -1,13 +1,13 @@
 // Maintenance in the database: service history per device and plan, usage counters, and the tickets opened
 // for due occurrences.
 import type { Catalog } from '../catalog/index.js'
+import { conditionKey } from '../conditions.js'
 import type { Database, Queryable } from '../store/index.js'
-import type { Ticket } from '../tickets/index.js'
+import type { MaintenanceDraft } from '../rules/index.js'
+import type { Ticket, TicketRepository } from '../tickets/index.js'
 import { serviceRecorded, type ServiceHistory } from './due.js'
 import type { UsageCounter } from './usage.js'
 
-/** One key per device and plan, or device and counter. */
-export const keyOf = (deviceId: string, name: string) => `${deviceId}\u0000${name}`
 
 export class MaintenanceRecords {
   constructor(private readonly db: Database) {}
@@ -19,7 +19,7 @@ export class MaintenanceRecords {
       [deviceIds ?? null],
     )
     return new Map(
-      rows.map((r) => [keyOf(r.device_id, r.plan_id), { lastServiceAt: r.last_service_at.getTime(), lastServiceUsage: r.last_service_usage ?? undefined }]),
+      rows.map((r) => [conditionKey(r.device_id, r.plan_id), { lastServiceAt: r.last_service_at.getTime(), lastServiceUsage: r.last_service_usage ?? undefined }]),
     )
   }
 
@@ -29,7 +29,7 @@ export class MaintenanceRecords {
       `SELECT device_id, counter, state FROM usage_counters WHERE $1::text[] IS NULL OR device_id = ANY($1)`,
       [deviceIds ?? null],
     )
-    return new Map(rows.map((r) => [keyOf(r.device_id, r.counter), r.state]))
+    return new Map(rows.map((r) => [conditionKey(r.device_id, r.counter), r.state]))
   }
 
   async saveCounters(counters: { deviceId: string; counter: string; state: UsageCounter }[], now: number): Promise<void> {
@@ -42,16 +42,34 @@ export class MaintenanceRecords {
     )
   }
 
-  /** The tickets opened for the given occurrences of a device's plans, by plan. */
-  async occurrenceTickets(deviceId: string): Promise<Map<string, { occurrence: string; id: number; number: string; status: string }[]>> {
-    const { rows } = await this.db.query<{ plan_id: string; occurrence: string; id: number; number: string; status: string }>(
-      `SELECT o.plan_id, o.occurrence, t.id, t.number, t.status FROM maintenance_occurrences o JOIN tickets t ON t.id = o.ticket_id
-       WHERE o.device_id = $1 ORDER BY t.id`,
+  /** The occurrences of a device's plans that have had their ticket, by plan. */
+  async occurrences(deviceId: string): Promise<Map<string, { occurrence: string; ticketId: number }[]>> {
+    const { rows } = await this.db.query<{ plan_id: string; occurrence: string; ticket_id: number }>(
+      `SELECT plan_id, occurrence, ticket_id FROM maintenance_occurrences WHERE device_id = $1 AND ticket_id IS NOT NULL ORDER BY ticket_id`,
       [deviceId],
     )
-    const byPlan = new Map<string, { occurrence: string; id: number; number: string; status: string }[]>()
-    for (const r of rows) byPlan.set(r.plan_id, [...(byPlan.get(r.plan_id) ?? []), { occurrence: r.occurrence, id: Number(r.id), number: r.number, status: r.status }])
+    const byPlan = new Map<string, { occurrence: string; ticketId: number }[]>()
+    for (const r of rows) byPlan.set(r.plan_id, [...(byPlan.get(r.plan_id) ?? []), { occurrence: r.occurrence, ticketId: Number(r.ticket_id) }])
     return byPlan
+  }
+
+  /**
+   * Opens the ticket for one due occurrence of a service plan, unless it already had one: the claim row is
+   * written first, so a racing process waits on it and then finds it taken. Undefined when it was taken.
+   */
+  async openOccurrence(draft: MaintenanceDraft, occurrence: string, tickets: Pick<TicketRepository, 'openMaintenance'>): Promise<Ticket | undefined> {
+    return this.db.transaction(async (tx) => {
+      const claim = await tx.query(
+        `INSERT INTO maintenance_occurrences (device_id, plan_id, occurrence) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        [draft.device.id, draft.plan.id, occurrence],
+      )
+      if (claim.rowCount === 0) return undefined
+      const ticket = await tickets.openMaintenance(tx, draft)
+      await tx.query(`UPDATE maintenance_occurrences SET ticket_id = $4 WHERE device_id = $1 AND plan_id = $2 AND occurrence = $3`, [
+        draft.device.id, draft.plan.id, occurrence, ticket.id,
+      ])
+      return ticket
+    })
   }
 
   /**

@@ -5,12 +5,13 @@ import { bufferTime, concatMap, filter, lastValueFrom, type Observable } from 'r
 import type { Logger } from 'pino'
 import type { Catalog, ServicePlan } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
+import { conditionKey } from '../conditions.js'
 import type { Device, DeviceRegistry } from '../devices/index.js'
 import type { IngestRecord, TelemetryRecord } from '../ingest/index.js'
 import { draftMaintenanceTicket, type DueOn, type TicketPolicy } from '../rules/index.js'
 import type { TicketRepository } from '../tickets/index.js'
 import { nextDue, type Due, type ServiceHistory } from './due.js'
-import { keyOf, type MaintenanceRecords } from './records.js'
+import type { MaintenanceRecords } from './records.js'
 import { accumulate, usageLimitsFor, type UsageCounter } from './usage.js'
 
 export interface SchedulerDeps {
@@ -95,24 +96,27 @@ export class MaintenanceScheduler {
   async status(device: Device): Promise<PlanStatus[]> {
     const model = this.deps.catalog.get(device.model)
     if (!model) return []
-    const [services, counters, tickets] = await Promise.all([
+    const [services, counters, occurrences] = await Promise.all([
       this.deps.records.services([device.id]),
       this.deps.records.counters([device.id]),
-      this.deps.records.occurrenceTickets(device.id),
+      this.deps.records.occurrences(device.id),
     ])
-    return model.servicePlans.map((plan) => {
-      const due = this.due(device, plan, services, counters)
-      const ticket = tickets.get(plan.id)?.find((t) => t.occurrence === due?.occurrence)
-      return { plan, lastService: services.get(keyOf(device.id, plan.id)), due, ticket: ticket && { id: ticket.id, number: ticket.number, status: ticket.status } }
-    })
+    return Promise.all(
+      model.servicePlans.map(async (plan) => {
+        const due = this.due(device, plan, services, counters)
+        const claimed = occurrences.get(plan.id)?.find((o) => o.occurrence === due?.occurrence)
+        const ticket = claimed && (await this.deps.tickets.get(String(claimed.ticketId)))
+        return { plan, lastService: services.get(conditionKey(device.id, plan.id)), due, ticket: ticket && { id: ticket.id, number: ticket.number, status: ticket.status } }
+      }),
+    )
   }
 
   private due(device: Device, plan: ServicePlan, services: Map<string, ServiceHistory>, counters: Map<string, UsageCounter>): Due | undefined {
     return nextDue({
       plan,
       installedAt: device.installedAt ?? device.purchasedAt,
-      history: services.get(keyOf(device.id, plan.id)) ?? {},
-      usage: plan.schedule.kind === 'usage' ? counters.get(keyOf(device.id, plan.schedule.counter)) : undefined,
+      history: services.get(conditionKey(device.id, plan.id)) ?? {},
+      usage: plan.schedule.kind === 'usage' ? counters.get(conditionKey(device.id, plan.schedule.counter)) : undefined,
       now: this.deps.clock.now(),
       timeZone: this.deps.policy.timeZone,
     })
@@ -126,7 +130,7 @@ export class MaintenanceScheduler {
       const due = this.due(device, plan, services, counters)
       if (!due?.open) continue
       const draft = draftMaintenanceTicket(plan, due.occurrence, dueOn(due, plan), device, model, this.deps.clock.now(), this.deps.policy)
-      const ticket = await this.deps.tickets.openOccurrence(draft, due.occurrence)
+      const ticket = await this.deps.records.openOccurrence(draft, due.occurrence, this.deps.tickets)
       if (ticket) {
         opened++
         this.deps.log.info({ deviceId: device.id, plan: plan.id, occurrence: due.occurrence, ticket: ticket.number }, 'maintenance ticket opened')
@@ -149,7 +153,7 @@ export class MaintenanceScheduler {
       for (const counter of this.countersOf(record.deviceId)) {
         const raw = record.metrics[counter]
         if (raw === undefined) continue
-        const key = keyOf(record.deviceId, counter)
+        const key = conditionKey(record.deviceId, counter)
         const { counter: state, outcome } = accumulate(counters.get(key), { raw, at: record.time }, usageLimitsFor(counter))
         if (outcome === 'reset') this.deps.log.info({ deviceId: record.deviceId, counter, raw }, 'usage counter reset: total carried over')
         if (!state) continue

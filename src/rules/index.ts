@@ -1,5 +1,5 @@
-export { judgeWarranty, addMonths, calendarDate, type WarrantyQuestion, type WarrantyJudgement, type WarrantyDecision } from './warranty.js'
-export { quoteRepair, type Quote, type QuoteLine, type Pricing } from './quote.js'
+export { judgeWarranty } from './warranty.js'
+export { quoteRepair, type Quote } from './quote.js'
 export {
   priorityFor,
   escalate,
@@ -11,7 +11,7 @@ export {
   type SlaConfig,
   type SlaTarget,
 } from './priority.js'
-export { isRepeatRepair, repeatRepairWindowMs } from './repeat-repair.js'
-export { draftRepairTicket, type Fault, type TicketDevice, type TicketDraft, type TicketPolicy } from './repair-ticket.js'
-export { repairTickets, faultOf, type RulesStageDeps } from './stage.js'
+export { repeatRepairWindowMs } from './repeat-repair.js'
+export { draftRepairTicket, faultOf, type Fault, type TicketDevice, type TicketDraft, type TicketPolicy } from './repair-ticket.js'
+export { phoneReportFault } from './phone-report.js'
 export { draftMaintenanceTicket, type DueOn, type MaintenanceDraft } from './maintenance-ticket.js'

@@ -1,6 +1,7 @@
 // The rules stage's decision for preventive maintenance: free where the warranty covers scheduled service
 // within its term, otherwise quoted. Pure.
 import type { ProductModel, ServicePlan } from '../catalog/index.js'
+import { planCondition } from '../conditions.js'
 import { slaDeadlines } from './priority.js'
 import { quoteRepair } from './quote.js'
 import type { TicketDevice, TicketDraft, TicketPolicy } from './repair-ticket.js'
@@ -39,7 +40,7 @@ export function draftMaintenanceTicket(
     kind: 'maintenance',
     trigger: triggerOf[plan.schedule.kind],
     device,
-    condition: `plan:${plan.id}:${occurrence}`,
+    condition: planCondition(plan.id, occurrence),
     title: plan.title,
     priority,
     respondBy: sla.respondBy,

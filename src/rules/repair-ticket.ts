@@ -1,37 +1,28 @@
 // The rules stage's decision for a repair: what the ticket says, how urgent it is, and who pays. Pure.
 import type { ExclusionCause, PartLine, ProductModel, Severity } from '../catalog/index.js'
+import type { Detection } from '../detect/index.js'
+import type { NewDevice } from '../devices/index.js'
 import { escalate, priorityFor, slaDeadlines, type Priority, type SlaConfig } from './priority.js'
 import { quoteRepair, type Quote } from './quote.js'
 import { judgeWarranty, type WarrantyJudgement } from './warranty.js'
 import type { DueOn } from './maintenance-ticket.js'
 
-/** The device facts a ticket carries and the warranty check needs. */
-export interface TicketDevice {
-  id: string
-  model: string
-  serial: string
-  purchasedAt: string
-  warrantyExtendedUntil?: string
-  customer?: { name: string; phone?: string; address?: string }
-  site?: string
-  region?: string
-}
+/** The device facts a ticket carries and the warranty check needs: the registered device's own fields. */
+export type TicketDevice = Pick<NewDevice, 'id' | 'model' | 'serial' | 'purchasedAt' | 'warrantyExtendedUntil' | 'customer' | 'site' | 'region'>
 
-/** What went wrong: from a detection, or from a customer's phone call. */
-export interface Fault {
-  trigger: 'fault_code' | 'threshold' | 'offline' | 'manual'
-  /** the ticket's dedupe key on the device: `fault:E1`, `threshold:<rule>`, `offline`, `manual:<ref>` */
-  condition: string
-  severity: Severity
-  title: string
-  component?: string
-  code?: string
-  ruleId?: string
+/** What went wrong: a detection's facts, or a customer's phone call (trigger `manual`, condition `manual:<ref>`). */
+export type Fault = Pick<Detection, 'condition' | 'severity' | 'title' | 'component' | 'code' | 'ruleId'> & {
+  trigger: Detection['trigger'] | 'manual'
   /** a cause the warranty may exclude, when known (a phone report, a technician) */
   cause?: ExclusionCause
   /** when it happened, epoch ms: the warranty is judged on this day */
   at: number
 }
+
+/** A detection as a fault: the same facts, dated by the detection's time. */
+export const faultOf = ({ trigger, condition, severity, title, component, code, ruleId, time }: Detection): Fault => ({
+  trigger, condition, severity, title, component, code, ruleId, at: time,
+})
 
 export interface TicketPolicy {
   sla: SlaConfig

@@ -1,4 +1,5 @@
 // In or out of warranty, judged on the day of the fault.
+import { addMonths, calendarDate, parseDate } from '../calendar.js'
 import type { ExclusionCause, WarrantyPolicy } from '../catalog/index.js'
 
 export type WarrantyDecision = 'in_warranty' | 'out_of_warranty' | 'excluded'
@@ -26,44 +27,6 @@ export interface WarrantyJudgement {
   coverageEnds: string
   /** whether the customer pays: out of warranty, or a cause the warranty excludes */
   chargeable: boolean
-}
-
-const isoDate = /^(\d{4})-(\d{2})-(\d{2})$/
-const pad = (n: number, width = 2) => String(n).padStart(width, '0')
-
-/** month 1–12 */
-const daysInMonth = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate()
-
-function parseDate(text: string): { year: number; month: number; day: number } {
-  const match = isoDate.exec(text)
-  if (match) {
-    const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])]
-    if (month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month)) return { year, month, day }
-  }
-  throw new RangeError(`not a date (YYYY-MM-DD): ${text}`)
-}
-
-/** The same day `months` later, or the month's last day if it is shorter: Jan 31 + 1 month is Feb 28 (29). */
-export function addMonths(date: string, months: number): string {
-  const { year, month, day } = parseDate(date)
-  const index = year * 12 + (month - 1) + months
-  const [y, m] = [Math.floor(index / 12), (index % 12) + 1]
-  return `${pad(y, 4)}-${pad(m)}-${pad(Math.min(day, daysInMonth(y, m)))}`
-}
-
-/** One formatter per time zone: building one costs ~0.6 ms, and every ticket needs a date or two. */
-const formatters = new Map<string, Intl.DateTimeFormat>()
-const formatterFor = (timeZone: string) => {
-  let formatter = formatters.get(timeZone)
-  if (!formatter) formatters.set(timeZone, (formatter = new Intl.DateTimeFormat('en', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric' })))
-  return formatter
-}
-
-/** The calendar date (YYYY-MM-DD) of an instant in a time zone. */
-export function calendarDate(epochMs: number, timeZone = 'UTC'): string {
-  const parts = formatterFor(timeZone).formatToParts(epochMs)
-  const part = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value)
-  return `${pad(part('year'), 4)}-${pad(part('month'))}-${pad(part('day'))}`
 }
 
 /**

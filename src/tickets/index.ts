@@ -1,3 +1,3 @@
-export { TicketRepository, TicketNotFound, IllegalTransition, TransitionConflict, type DetectionOutcome, type TicketFilter, type TransitionRequest } from './repository.js'
-export { statuses, allowedTransitions, type Status } from './lifecycle.js'
-export type { Ticket, HistoryEntry } from './ticket.js'
+export { TicketRepository, TicketNotFound, IllegalTransition, TransitionConflict, type DetectionOutcome } from './repository.js'
+export { statuses } from './lifecycle.js'
+export type { Ticket } from './ticket.js'

@@ -14,5 +14,5 @@ export const allowedTransitions: Record<Status, readonly Status[]> = {
   cancelled: [],
 }
 
-/** Statuses in which a ticket still counts as open for its device and condition (see tickets_one_open). */
+/** Statuses in which a ticket no longer counts as open for its device and condition (see tickets_one_open). */
 export const finishedStatuses: readonly Status[] = ['resolved', 'closed', 'cancelled']

@@ -2,9 +2,9 @@
 // Every write is one transaction; "one open ticket per device and condition" is the tickets_one_open index,
 // so two Faultline processes racing on the same fault still open one.
 import type { Detection } from '../detect/index.js'
-import type { MaintenanceDraft } from '../rules/maintenance-ticket.js'
-import type { TicketDraft } from '../rules/repair-ticket.js'
-import { calendarDate } from '../rules/warranty.js'
+import type { MaintenanceDraft, TicketDraft } from '../rules/index.js'
+import { calendarDate } from '../calendar.js'
+import { repeatRepairWindowMs } from '../rules/index.js'
 import type { Database, Queryable } from '../store/index.js'
 import type { Clock } from '../clock.js'
 import { allowedTransitions, finishedStatuses, type Status } from './lifecycle.js'
@@ -14,7 +14,6 @@ const SYSTEM = 'faultline'
 
 /** The resolved ticket a new one repeats. */
 type RepeatOf = NonNullable<TicketDraft['repeatOf']>
-const REPEAT_WINDOW = '7 days'
 const finished = finishedStatuses.map((s) => `'${s}'`).join(', ')
 
 export class TicketNotFound extends Error {
@@ -34,7 +33,10 @@ export class TransitionConflict extends Error {
 }
 
 export type DetectionOutcome =
+  /** already stored: changes nothing */
   | { action: 'duplicate' }
+  /** from a device no longer registered: nobody to repair for */
+  | { action: 'unknown_device' }
   | { action: 'cleared' | 'occurrence' | 'opened'; ticket: Ticket }
   | { action: 'cleared'; ticket: undefined }
 
@@ -45,7 +47,7 @@ export interface TransitionRequest {
   technician?: string
   resolution?: string
   partsUsed?: { partNo: string; qty: number; name?: string }[]
-  laborHours?: number
+  labourHours?: number
   satisfaction?: number
   comment?: string
 }
@@ -78,35 +80,25 @@ export class TicketRepository {
   ) {}
 
   /**
-   * Stores a detection and does what it calls for: a clear marks the open ticket cleared, a raise adds an
-   * occurrence to the open ticket or opens one from `draft` (given the resolved ticket it repeats, if any).
-   * A detection already stored is a duplicate and changes nothing.
+   * Does what a newly stored detection calls for, in the transaction that stored it: a clear marks the open
+   * ticket cleared, a raise adds an occurrence to the open ticket or opens one from `draft` (given the resolved
+   * ticket it repeats, if any).
    */
-  async applyDetection(d: Detection, draft: (repeatOf?: RepeatOf) => TicketDraft): Promise<DetectionOutcome> {
-    return this.db.transaction(async (tx) => {
-      const stored = await tx.query(
-        `INSERT INTO fault_events (time, device_id, condition, state, trigger, severity, title, component, code, rule_id, value, detail)
-         VALUES (to_timestamp($1 / 1000.0), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
-        [d.time, d.deviceId, d.condition, d.state, d.trigger, d.severity, d.title, d.component ?? null, d.code ?? null, d.ruleId ?? null, d.value ?? null, d.detail ?? null],
+  async applyDetection(tx: Queryable, d: Detection, draft: (repeatOf?: RepeatOf) => TicketDraft): Promise<Exclude<DetectionOutcome, { action: 'duplicate' | 'unknown_device' }>> {
+    const now = this.clock.now()
+    if (d.state === 'cleared') {
+      const { rows } = await tx.query<{ id: number }>(
+        `UPDATE tickets SET cleared_at = to_timestamp($3 / 1000.0), updated_at = to_timestamp($4 / 1000.0)
+         WHERE device_id = $1 AND condition = $2 AND status NOT IN (${finished}) RETURNING id`,
+        [d.deviceId, d.condition, d.time, now],
       )
-      if (stored.rowCount === 0) return { action: 'duplicate' }
-      const now = this.clock.now()
-
-      if (d.state === 'cleared') {
-        const { rows } = await tx.query<{ id: number }>(
-          `UPDATE tickets SET cleared_at = to_timestamp($3 / 1000.0), updated_at = to_timestamp($4 / 1000.0)
-           WHERE device_id = $1 AND condition = $2 AND status NOT IN (${finished}) RETURNING id`,
-          [d.deviceId, d.condition, d.time, now],
-        )
-        if (!rows[0]) return { action: 'cleared', ticket: undefined }
-        const ticket = await this.byId(tx, rows[0].id)
-        await record(tx, ticket.id, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
-        return { action: 'cleared', ticket }
-      }
-
-      const { ticket, opened } = await this.raise(tx, { deviceId: d.deviceId, condition: d.condition, at: d.time }, draft, now, SYSTEM, d.detail)
-      return { action: opened ? 'opened' : 'occurrence', ticket }
-    })
+      if (!rows[0]) return { action: 'cleared', ticket: undefined }
+      const ticket = await this.byId(tx, rows[0].id)
+      await record(tx, ticket.id, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
+      return { action: 'cleared', ticket }
+    }
+    const { ticket, opened } = await this.raise(tx, { deviceId: d.deviceId, condition: d.condition, at: d.time }, draft, now, SYSTEM, d.detail)
+    return { action: opened ? 'opened' : 'occurrence', ticket }
   }
 
   /** Opens a ticket by hand (a phone report), through the same dedupe and repeat check as a detection. */
@@ -131,32 +123,18 @@ export class TicketRepository {
     const previous = await tx.query<{ id: number; number: string }>(
       `SELECT id, number FROM tickets
        WHERE device_id = $1 AND condition = $2 AND status IN ('resolved', 'closed')
-         AND resolved_at >= to_timestamp($3 / 1000.0) - INTERVAL '${REPEAT_WINDOW}'
+         AND resolved_at >= to_timestamp(($3::float8 - $4::float8) / 1000.0)
        ORDER BY resolved_at DESC LIMIT 1`,
-      [fault.deviceId, fault.condition, fault.at],
+      [fault.deviceId, fault.condition, fault.at, repeatRepairWindowMs],
     )
     const repeatOf = previous.rows[0] && { id: Number(previous.rows[0].id), number: previous.rows[0].number }
     const ticket = await this.insert(tx, draft(repeatOf), now, note, by)
     return { ticket, opened: ticket.occurrences === 1 }
   }
 
-  /**
-   * Opens the ticket for one due occurrence of a service plan, unless it already had one: the claim row is
-   * written first, so a racing process waits on it and then finds it taken. Undefined when it was taken.
-   */
-  async openOccurrence(draft: MaintenanceDraft, occurrence: string): Promise<Ticket | undefined> {
-    return this.db.transaction(async (tx) => {
-      const claim = await tx.query(
-        `INSERT INTO maintenance_occurrences (device_id, plan_id, occurrence) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-        [draft.device.id, draft.plan.id, occurrence],
-      )
-      if (claim.rowCount === 0) return undefined
-      const ticket = await this.insert(tx, draft, draft.openedAt)
-      await tx.query(`UPDATE maintenance_occurrences SET ticket_id = $4 WHERE device_id = $1 AND plan_id = $2 AND occurrence = $3`, [
-        draft.device.id, draft.plan.id, occurrence, ticket.id,
-      ])
-      return ticket
-    })
+  /** Opens a maintenance ticket in the caller's transaction (maintenance claims the occurrence there first). */
+  async openMaintenance(tx: Queryable, draft: MaintenanceDraft): Promise<Ticket> {
+    return this.insert(tx, draft, draft.openedAt)
   }
 
   async get(ref: string): Promise<(Ticket & { history: HistoryEntry[] }) | undefined> {
@@ -218,7 +196,7 @@ export class TicketRepository {
            closed_at = CASE WHEN $2 IN ('closed', 'cancelled') THEN to_timestamp($3 / 1000.0) ELSE closed_at END
          WHERE id = $1`,
         [current.id, t.to, now, t.technician ?? null, t.resolution ?? null, t.partsUsed ? JSON.stringify(t.partsUsed) : null,
-          t.laborHours ?? null, t.satisfaction ?? null, t.comment ?? null],
+          t.labourHours ?? null, t.satisfaction ?? null, t.comment ?? null],
       )
       const { to: _to, by, note, ...details } = t
       await record(tx, current.id, now, by, t.to === 'in_progress' && current.status === 'resolved' ? 'reopened' : t.to, t.to, note,

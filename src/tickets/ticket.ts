@@ -1,7 +1,5 @@
 // A ticket as the API shows it, and how it is read from its row.
-import type { Quote } from '../rules/quote.js'
-import type { DueOn } from '../rules/maintenance-ticket.js'
-import type { TicketDraft } from '../rules/repair-ticket.js'
+import type { DueOn, Quote, TicketDraft } from '../rules/index.js'
 import type { Status } from './lifecycle.js'
 
 export interface Ticket {
@@ -36,7 +34,7 @@ export interface Ticket {
   technician: string | null
   resolution: string | null
   partsUsed: unknown
-  laborHours: number | null
+  labourHours: number | null
   satisfaction: number | null
   comment: string | null
   createdAt: string
@@ -141,7 +139,7 @@ export function toTicket(r: TicketRow): Ticket {
     technician: r.technician,
     resolution: r.resolution,
     partsUsed: r.parts_used,
-    laborHours: r.labor_hours,
+    labourHours: r.labor_hours,
     satisfaction: r.satisfaction,
     comment: r.comment,
     createdAt: r.created_at.toISOString(),

@@ -5,10 +5,10 @@ import { concatMap, defer, groupBy, mergeMap, type OperatorFunction } from 'rxjs
 import type { Logger } from 'pino'
 import type { Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
-import type { Detection } from '../detect/index.js'
-import { retryWithBackoff } from '../store/index.js'
+import { recordDetection, type Detection } from '../detect/index.js'
+import { retryWithBackoff, type Database } from '../store/index.js'
 import type { DetectionOutcome, TicketRepository } from '../tickets/index.js'
-import { draftRepairTicket, type Fault, type TicketDevice, type TicketPolicy } from './repair-ticket.js'
+import { draftRepairTicket, faultOf, type TicketDevice, type TicketPolicy } from '../rules/index.js'
 
 /** A device's lane: the same device always lands in the same one. */
 function laneOf(deviceId: string, lanes: number): number {
@@ -20,7 +20,9 @@ function laneOf(deviceId: string, lanes: number): number {
 export interface RulesStageDeps {
   catalog: Catalog
   device: (id: string) => Promise<TicketDevice | undefined>
-  tickets: TicketRepository
+  /** where a detection is stored and acted on, in one transaction */
+  db: Pick<Database, 'transaction'>
+  tickets: Pick<TicketRepository, 'applyDetection'>
   clock: Clock
   policy: TicketPolicy
   log: Logger
@@ -28,24 +30,17 @@ export interface RulesStageDeps {
   lanes: number
 }
 
-export const faultOf = (d: Detection): Fault => ({
-  trigger: d.trigger,
-  condition: d.condition,
-  severity: d.severity,
-  title: d.title,
-  component: d.component,
-  code: d.code,
-  ruleId: d.ruleId,
-  at: d.time,
-})
-
 export function repairTickets(deps: RulesStageDeps): OperatorFunction<Detection, DetectionOutcome> {
   const apply = async (d: Detection): Promise<DetectionOutcome> => {
     const device = await deps.device(d.deviceId)
     // Detections come from authenticated devices; one deleted meanwhile has nobody to repair for.
-    if (!device) return { action: 'duplicate' }
+    if (!device) return { action: 'unknown_device' }
     const model = deps.catalog.get(device.model)
-    return deps.tickets.applyDetection(d, (repeatOf) => draftRepairTicket(faultOf(d), device, model, deps.clock.now(), deps.policy, repeatOf))
+    return deps.db.transaction(async (tx) =>
+      (await recordDetection(tx, d))
+        ? deps.tickets.applyDetection(tx, d, (repeatOf) => draftRepairTicket(faultOf(d), device, model, deps.clock.now(), deps.policy, repeatOf))
+        : { action: 'duplicate' },
+    )
   }
   return (detections) =>
     detections.pipe(

@@ -1,0 +1,2 @@
+export { buildApi } from './app.js'
+export { resolveApiTokenHash } from './api-token.js'

@@ -1,0 +1,86 @@
+// Reading a device's stored events and status reports back, oldest first within a time range, a page at a time.
+// The cursor is the last row's unique key (events: time, code, type; status: time), so a page boundary between
+// rows of the same time neither repeats nor skips one.
+import type { Queryable } from '../store/index.js'
+
+export interface HistoryQuery {
+  deviceId: string
+  from: Date
+  to: Date
+  /** the previous page's `next` */
+  after?: string
+  limit: number
+}
+
+export interface Page<T> {
+  items: T[]
+  /** the cursor of the next page, null on the last */
+  next: string | null
+}
+
+export interface DeviceEvent {
+  time: string
+  receivedAt: string
+  type: 'fault' | 'fault_cleared'
+  code: string
+  seq: number | null
+  detail: string | null
+}
+
+export interface DeviceStatus {
+  time: string
+  receivedAt: string
+  online: boolean | null
+  fw: string | null
+  /** every other key the device sent */
+  details: Record<string, unknown>
+}
+
+/** A cursor the client hands back untouched: the row key, opaque. */
+const encode = (key: string[]) => Buffer.from(JSON.stringify(key)).toString('base64url')
+
+export class BadCursor extends Error {
+  override name = 'BadCursor'
+}
+
+function decode(cursor: string | undefined, length: number): string[] | undefined {
+  if (cursor === undefined) return undefined
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString())
+    if (Array.isArray(key) && key.length === length && key.every((k) => typeof k === 'string') && !Number.isNaN(Date.parse(String(key[0])))) return key
+  } catch {
+    // falls through to the error below
+  }
+  throw new BadCursor('not a cursor this route gave out')
+}
+
+const pageOf = <T>(items: T[], limit: number, keyOf: (item: T) => string[]): Page<T> => ({
+  items,
+  next: items.length === limit ? encode(keyOf(items.at(-1)!)) : null,
+})
+
+export async function deviceEvents(db: Queryable, q: HistoryQuery): Promise<Page<DeviceEvent>> {
+  const [time, code, type] = decode(q.after, 3) ?? [null, null, null]
+  const { rows } = await db.query<{ time: Date; received_at: Date; type: DeviceEvent['type']; code: string; seq: string | null; detail: string | null }>(
+    `SELECT time, received_at, type, code, seq, detail FROM device_events
+     WHERE device_id = $1 AND time >= $2 AND time < $3 AND ($4::timestamptz IS NULL OR (time, code, type) > ($4, $5, $6))
+     ORDER BY time, code, type LIMIT $7`,
+    [q.deviceId, q.from, q.to, time, code, type, q.limit],
+  )
+  const items = rows.map((r) => ({
+    time: r.time.toISOString(), receivedAt: r.received_at.toISOString(), type: r.type, code: r.code, seq: r.seq === null ? null : Number(r.seq), detail: r.detail,
+  }))
+  return pageOf(items, q.limit, (e) => [e.time, e.code, e.type])
+}
+
+export async function deviceStatus(db: Queryable, q: HistoryQuery): Promise<Page<DeviceStatus>> {
+  const [time] = decode(q.after, 1) ?? [null]
+  const { rows } = await db.query<{ time: Date; received_at: Date; online: boolean | null; fw: string | null; details: Record<string, unknown> }>(
+    `SELECT time, received_at, online, fw, details FROM device_status
+     WHERE device_id = $1 AND time >= $2 AND time < $3 AND ($4::timestamptz IS NULL OR time > $4)
+     ORDER BY time LIMIT $5`,
+    [q.deviceId, q.from, q.to, time, q.limit],
+  )
+  const items = rows.map((r) => ({ time: r.time.toISOString(), receivedAt: r.received_at.toISOString(), online: r.online, fw: r.fw, details: r.details }))
+  return pageOf(items, q.limit, (s) => [s.time])
+}

@@ -1,0 +1,1 @@
+export { repairTickets } from './stage.js'

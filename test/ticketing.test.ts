@@ -1,0 +1,32 @@
+// The ticketing stage's outcomes that never reach the database: a detection of a device no longer registered.
+import { describe, expect, it } from 'vitest'
+import { lastValueFrom, of, toArray } from 'rxjs'
+import { parseCatalog } from '../src/catalog/index.js'
+import { createLogger } from '../src/main.js'
+import { defaultSla } from '../src/rules/index.js'
+import { repairTickets } from '../src/ticketing/index.js'
+import type { Detection } from '../src/detect/index.js'
+
+const untouched = () => Promise.reject(new Error('a detection of an unknown device must not reach the database'))
+
+describe('ticketing stage', () => {
+  it('counts a detection of a deleted device as unknown_device, not as a duplicate, and stores nothing', async () => {
+    const raised: Detection = { deviceId: 'gone-1', trigger: 'fault_code', condition: 'fault:E1', state: 'raised', time: 0, severity: 'major', title: 'E1', code: 'E1', known: false }
+    const outcomes = await lastValueFrom(
+      of(raised).pipe(
+        repairTickets({
+          catalog: parseCatalog([]),
+          device: async () => undefined,
+          db: { transaction: untouched },
+          tickets: { applyDetection: untouched },
+          clock: { now: () => 0 },
+          policy: { sla: defaultSla, timeZone: 'UTC' },
+          log: createLogger('silent'),
+          lanes: 1,
+        }),
+        toArray(),
+      ),
+    )
+    expect(outcomes).toEqual([{ action: 'unknown_device' }])
+  })
+})
