@@ -1,7 +1,7 @@
 // The door from the broker into the pipeline: decode, count, and admit either the records or a dead letter.
 import type { Logger } from 'pino'
 import type { Metrics } from '../metrics.js'
-import { decode, type DecodeLimits, type Publish } from './decode.js'
+import { decode, reject, type DecodeLimits, type Decoded, type Publish } from './decode.js'
 import type { IngestPipeline } from './pipeline.js'
 
 /** A device sending garbage in a loop gets one log line per interval, not one per message. */
@@ -9,20 +9,47 @@ const REJECTION_LOG_INTERVAL_MS = 60_000
 
 export type Receive = (publish: Publish, durable: boolean) => Promise<void>
 
-export function receiver(pipeline: IngestPipeline, limits: DecodeLimits, log: Logger, metrics: Metrics): Receive {
+/** Decodes, and should decoding itself throw (a defect), keeps the message as a dead letter saying so: nothing received vanishes. */
+function decodeOrDeadLetter(publish: Publish, limits: DecodeLimits): Decoded {
+  try {
+    return decode(publish, limits)
+  } catch (err) {
+    return reject(publish, 'decode_error', (err as Error).message)
+  }
+}
+
+/** True at most once per interval per device. */
+function logLimiter(): (publish: Publish) => boolean {
   const lastLogged = new Map<string, number>()
-  return (publish, durable) => {
-    const decoded = decode(publish, limits)
-    if (decoded.ok) {
-      metrics.messagesAccepted.inc({ channel: decoded.channel })
-      return pipeline.accept(decoded.records, durable)
-    }
-    metrics.deadLetters.inc({ reason: decoded.reason })
+  return (publish) => {
     const last = lastLogged.get(publish.deviceId) ?? 0
-    if (publish.receivedAt - last >= REJECTION_LOG_INTERVAL_MS) {
-      lastLogged.set(publish.deviceId, publish.receivedAt)
-      log.warn({ deviceId: publish.deviceId, topic: publish.topic, reason: decoded.deadLetter.reason }, 'message rejected to the dead-letter table')
+    if (publish.receivedAt - last < REJECTION_LOG_INTERVAL_MS) return false
+    lastLogged.set(publish.deviceId, publish.receivedAt)
+    return true
+  }
+}
+
+export function receiver(pipeline: IngestPipeline, limits: DecodeLimits, log: Logger, metrics: Metrics): Receive {
+  const rejectionLogged = logLimiter()
+  const failureLogged = logLimiter()
+  return async (publish, durable) => {
+    const decoded = decodeOrDeadLetter(publish, limits)
+    try {
+      if (decoded.ok) {
+        metrics.messagesAccepted.inc({ channel: decoded.channel })
+        return await pipeline.accept(decoded.records, durable)
+      }
+      metrics.deadLetters.inc({ reason: decoded.reason })
+      if (rejectionLogged(publish)) {
+        const entry = { deviceId: publish.deviceId, topic: publish.topic, reason: decoded.deadLetter.reason }
+        if (decoded.reason === 'decode_error') log.error(entry, 'decoding failed: message kept as a dead letter')
+        else log.warn(entry, 'message rejected to the dead-letter table')
+      }
+      return await pipeline.accept([decoded.deadLetter], durable)
+    } catch (err) {
+      // Not acknowledged (the broker closes the connection and the device retries): said, never silent.
+      if (failureLogged(publish)) log.error({ deviceId: publish.deviceId, topic: publish.topic, err: (err as Error).message }, 'message not accepted')
+      throw err
     }
-    return pipeline.accept([decoded.deadLetter], durable)
   }
 }
