@@ -19,6 +19,8 @@ export function createMetrics() {
     backpressureWaits: counter('backpressure_waits_total', 'Messages that waited for room in the write queue'),
     detections: counter('detections_total', 'Detections through the rules stage, by what they did to tickets', ['action']),
     maintenancePasses: counter('maintenance_passes_total', 'Passes over every service plan of every device'),
+    // With queueRows: rows waiting while this stands still is a stalled writer (what /readyz's writer check says).
+    writerProgressAt: new Gauge({ name: 'faultline_writer_progress_timestamp_seconds', help: 'When the writer last committed, or rows began to wait in an empty queue', registers: [registry] }),
     queueRows: new Gauge({ name: 'faultline_write_queue_rows', help: 'Rows admitted and not yet in the database', registers: [registry] }),
   }
 }
