@@ -175,6 +175,56 @@ describe.each(backends())('a hostile write-ahead log on the %s backend', (backen
   })
 })
 
+/** A database that records each statement's parameters, and throws what `refuse` returns for a statement. */
+function scriptedDatabase(refuse: (params: unknown[][]) => Error | undefined) {
+  const committed: unknown[][][] = []
+  const tx = {
+    query: async (_sql: string, params: unknown[][]) => {
+      const err = refuse(params)
+      if (err) throw err
+      committed.push(params)
+      return { rows: [] }
+    },
+  }
+  const db = { backend: 'embedded', batchRows: 100, writeConcurrency: 1, transaction: (fn: (t: typeof tx) => Promise<unknown>) => fn(tx), query: tx.query }
+  return { db: db as unknown as Database, committed }
+}
+
+describe('the writer, when the database cannot take a batch', () => {
+  const now = Date.now()
+  const record = (deviceId: string) => ({ kind: 'telemetry' as const, deviceId, time: now, receivedAt: now, metrics: { a: 1 } })
+  const start = async (db: Database) =>
+    IngestPipeline.start(db, { walDir: path.join((await testConfig('embedded')).dataDir, 'wal'), queueRows: 100, flushMs: 1 }, createLogger('silent'), createMetrics())
+
+  it.each([
+    ['a RangeError (the embedded engine out of stack)', () => new RangeError('Maximum call stack size exceeded')],
+    ['a WASM trap (the embedded engine out of memory)', () => new WebAssembly.RuntimeError('unreachable')],
+    ['SQLSTATE 54001 (statement too complex)', () => Object.assign(new Error('stack depth limit exceeded'), { code: '54001' })],
+  ])('splits the batch on %s and dead-letters only the record it refuses', async (_, error) => {
+    const { db, committed } = scriptedDatabase((params) => (params[1]?.includes('bad') ? error() : undefined))
+    const pipeline = await start(db)
+    await pipeline.accept([record('good'), record('bad')], true)
+    await pipeline.settled()
+    await pipeline.close()
+    expect(committed.filter((p) => p[1]?.includes('good'))).toHaveLength(1)
+    const deadLetters = committed.filter((p) => p.length === 6) // dead_letters' six columns
+    expect(deadLetters).toHaveLength(1)
+    expect(deadLetters[0]![3]).toEqual(['devices/bad/telemetry'])
+    expect(String(deadLetters[0]![4])).toMatch(/^storage_refused: /)
+  })
+
+  it('retries an outage (a dropped connection) until it passes, and dead-letters nothing', async () => {
+    let failures = 2
+    const { db, committed } = scriptedDatabase(() => (failures-- > 0 ? Object.assign(new Error('Connection terminated unexpectedly'), { code: '08006' }) : undefined))
+    const pipeline = await start(db)
+    await pipeline.accept([record('good')], true)
+    await pipeline.settled()
+    await pipeline.close()
+    expect(committed).toHaveLength(1)
+    expect(committed[0]![1]).toEqual(['good'])
+  })
+})
+
 describe('the writer readiness check', () => {
   it('says ok while rows move, and names the stall and the rows waiting once nothing has been written for the stall time', async () => {
     const config = await testConfig('embedded')
