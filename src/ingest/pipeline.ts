@@ -8,6 +8,7 @@ import { retryWithBackoff, type Database } from '../store/index.js'
 import type { Metrics } from '../metrics.js'
 import { batchByRows } from './batch-by-rows.js'
 import { refusedRecord, rowCount, type IngestRecord } from './records.js'
+import { refusesData } from './refusal.js'
 import { replayProblem } from './replay-check.js'
 import { WriteAheadLog, type Segment } from './wal.js'
 import { writeRecords } from './write-records.js'
@@ -18,8 +19,6 @@ interface Entry {
   segment: Segment
   durable: Promise<void>
 }
-
-import { refusesData } from './refusal.js'
 
 const rowsOf = (records: IngestRecord[]) => records.reduce((n, r) => n + rowCount(r), 0)
 
