@@ -2,7 +2,7 @@
 import { z } from 'zod'
 import { payloadSchemas, telemetryBacklog, telemetrySample, type Channel, type EventPayload, type StatusPayload, type TelemetrySample } from '../../schemas/messages.js'
 import { jsonBoundsProblem } from './json-bounds.js'
-import { deadLetter, type DeadLetterRecord, type DeviceRecord } from './records.js'
+import { deadLetter, MAX_DATE_MS, type DeadLetterRecord, type DeviceRecord } from './records.js'
 
 export interface DecodeLimits {
   maxPayloadBytes: number
@@ -53,7 +53,7 @@ const describeIssues = (error: z.ZodError) =>
 const onlyTimestampIssues = (error: z.ZodError) => error.issues.every((i) => i.path.at(-1) === 'ts')
 
 /** A time as ISO-8601 where a Date can hold it, as the number otherwise (toISOString would throw). */
-const shown = (time: number) => (Math.abs(time) <= 8.64e15 ? new Date(time).toISOString() : String(time))
+const shown = (time: number) => (Math.abs(time) <= MAX_DATE_MS ? new Date(time).toISOString() : String(time))
 
 function toMillis(ts: number | string | undefined, receivedAt: number): number {
   return ts === undefined ? receivedAt : typeof ts === 'number' ? ts : Date.parse(ts)

@@ -50,6 +50,9 @@ export interface DeadLetterRecord {
 export type DeviceRecord = TelemetryRecord | EventRecord | StatusRecord
 export type IngestRecord = DeviceRecord | DeadLetterRecord
 
+/** The furthest a JavaScript Date reaches either side of 1970: a time beyond it cannot even be printed. */
+export const MAX_DATE_MS = 8.64e15
+
 /** Rows a record puts in the database: the writer's unit of batching and of backpressure. */
 export function rowCount(record: IngestRecord): number {
   return record.kind === 'telemetry' ? Object.keys(record.metrics).length : 1
