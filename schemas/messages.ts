@@ -20,8 +20,8 @@ const stamped = {
  */
 export const reservedNames: readonly string[] = Object.getOwnPropertyNames(Object.prototype)
 
-/** How deep a payload may nest (status details are free-form JSON). */
-export const MAX_DETAIL_DEPTH = 32
+/** How deep a payload may nest (status details are free-form JSON); a backlog sample's metric is only 3 levels down. */
+export const MAX_JSON_DEPTH = 32
 
 export const metricName = z
   .string()
@@ -58,7 +58,7 @@ export const statusPayload = z
     online: z.boolean().optional(),
     fw: z.string().max(64).optional(),
   })
-  .describe(`Other keys are kept as details: at most ${MAX_DETAIL_DEPTH} levels deep, no key named ${reservedNames.join(', ')}`)
+  .describe(`Other keys are kept as details: at most ${MAX_JSON_DEPTH} levels deep, no key named ${reservedNames.join(', ')}`)
 
 export type TelemetrySample = z.infer<typeof telemetrySample>
 export type EventPayload = z.infer<typeof eventPayload>

@@ -1,10 +1,8 @@
 // Bounds on the shape of device JSON, checked before anything else walks it: a payload small in bytes can
 // still be deep enough to overflow a recursive walk (zod, JSON.stringify, the embedded engine's jsonb) or to
 // exhaust the WASM engine's memory. The walk itself is iterative, so no depth can overflow it.
-import { MAX_DETAIL_DEPTH, reservedNames } from '../../schemas/messages.js'
+import { MAX_JSON_DEPTH, reservedNames } from '../../schemas/messages.js'
 
-/** Deep enough for any real status detail; a backlog sample's metric is only 3 levels down. */
-export const MAX_JSON_DEPTH = MAX_DETAIL_DEPTH
 /** per object; a sample has at most 256 metrics */
 export const MAX_JSON_KEYS = 1024
 /** per array; a backlog has at most 1,000 samples */
