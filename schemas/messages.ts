@@ -13,7 +13,19 @@ const stamped = {
   seq: z.number().int().nonnegative().optional().describe('device-side sequence number'),
 }
 
-export const metricName = z.string().regex(/^[A-Za-z][A-Za-z0-9_.]{0,63}$/, 'metric names are letters, digits, "_" and ".", at most 64')
+/**
+ * Names every object inherits (constructor, toString, __proto__...): refused as a metric name, a status key or
+ * any key below one, since code reading them from an object finds the inherited member, and copying `__proto__`
+ * drops it. The one rule for every key a device names.
+ */
+export const reservedNames: readonly string[] = Object.getOwnPropertyNames(Object.prototype)
+
+/** How deep a payload may nest (status details are free-form JSON); a backlog sample's metric is only 3 levels down. */
+export const MAX_JSON_DEPTH = 32
+
+export const metricName = z
+  .string()
+  .regex(new RegExp(`^(?!(?:${reservedNames.join('|')})$)[A-Za-z][A-Za-z0-9_.]{0,63}$`), 'metric names are letters, digits, "_" and ".", at most 64, and not a reserved name')
 
 export const telemetrySample = z.strictObject({
   ...stamped,
@@ -40,11 +52,13 @@ export const eventPayload = z.strictObject({
 })
 
 /** devices/<id>/status; also fit to be the device's last will. Extra keys are kept as details. */
-export const statusPayload = z.looseObject({
-  ...stamped,
-  online: z.boolean().optional(),
-  fw: z.string().max(64).optional(),
-})
+export const statusPayload = z
+  .looseObject({
+    ...stamped,
+    online: z.boolean().optional(),
+    fw: z.string().max(64).optional(),
+  })
+  .describe(`Other keys are kept as details: at most ${MAX_JSON_DEPTH} levels deep, no key named ${reservedNames.join(', ')}`)
 
 export type TelemetrySample = z.infer<typeof telemetrySample>
 export type EventPayload = z.infer<typeof eventPayload>

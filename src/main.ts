@@ -32,6 +32,9 @@ export function createLogger(level: Config['logLevel']): Logger {
   return pino({ level, redact: { paths: ['token', 'password', '*.token', '*.password', 'req.headers.authorization'], censor: '[redacted]' } })
 }
 
+/** Rows waiting this long with nothing committed: the writer is stuck, not slow (a retried outage shows here too). */
+const WRITER_STALL_MS = 30_000
+
 const fromDevice = (r: IngestRecord): r is DeviceRecord => r.kind !== 'dead_letter'
 
 export async function startFaultline(config: Config, log: Logger = createLogger(config.logLevel), clock: Clock = systemClock): Promise<Faultline> {
@@ -94,6 +97,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     database: () => db.query('SELECT 1').then(() => 'ok'),
     broker: () => broker.ready(),
     wal: () => pipeline.walStatus(),
+    writer: () => pipeline.progress(WRITER_STALL_MS),
   }
   const app = await buildApi({ readings: readings(db, timescale), registry, webSocket: broker.webSocket, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance, readiness })
   await app.listen({ host: config.host, port: config.httpPort })

@@ -22,6 +22,8 @@ export function createMetrics() {
     maintenancePasses: counter('maintenance_passes_total', 'Passes over every service plan of every device'),
     walWriteErrors: counter('wal_write_errors_total', 'Write-ahead log writes that failed or stored part of their bytes (each is retried)'),
     walHealthy: new Gauge({ name: 'faultline_wal_healthy', help: '1 while write-ahead log writes succeed, 0 while they fail', registers: [registry] }),
+    // With queueRows: rows waiting while this stands still is a stalled writer (what /readyz's writer check says).
+    writerProgressAt: new Gauge({ name: 'faultline_writer_progress_timestamp_seconds', help: 'When the writer last committed, or rows began to wait in an empty queue', registers: [registry] }),
     queueRows: new Gauge({ name: 'faultline_write_queue_rows', help: 'Rows admitted and not yet in the database', registers: [registry] }),
   }
 }

@@ -1,7 +1,8 @@
 // Turns a device's publish into records, or into one dead letter that says why not. No I/O, no clock.
 import { z } from 'zod'
 import { payloadSchemas, telemetryBacklog, telemetrySample, type Channel, type EventPayload, type StatusPayload, type TelemetrySample } from '../../schemas/messages.js'
-import { deadLetter, type DeadLetterRecord, type DeviceRecord } from './records.js'
+import { jsonBoundsProblem } from './json-bounds.js'
+import { deadLetter, MAX_DATE_MS, type DeadLetterRecord, type DeviceRecord } from './records.js'
 
 export interface DecodeLimits {
   maxPayloadBytes: number
@@ -11,7 +12,8 @@ export interface DecodeLimits {
   maxAgeMs: number
 }
 
-export type RejectReason = 'too_large' | 'unknown_topic' | 'invalid_json' | 'schema' | 'timestamp'
+/** `decode_error`: decoding itself threw, a defect; the message is still kept as a dead letter, never lost. */
+export type RejectReason = 'too_large' | 'unknown_topic' | 'invalid_json' | 'schema' | 'timestamp' | 'decode_error'
 
 const PAYLOAD_HEAD_BYTES = 256
 
@@ -29,7 +31,7 @@ export type Decoded =
 /** A NUL escaped in JSON is valid JSON, but PostgreSQL's text and jsonb refuse it. */
 const storableJson = (text: string) => (text.includes('\\u0000') ? text.replaceAll('\\u0000', '\\uFFFD') : text)
 
-const reject = (publish: Publish, reason: RejectReason, message: string): Decoded => ({
+export const reject = (publish: Publish, reason: RejectReason, message: string): Decoded => ({
   ok: false,
   reason,
   deadLetter: deadLetter({
@@ -46,6 +48,12 @@ const describeIssues = (error: z.ZodError) =>
     .slice(0, 5)
     .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(payload)'}: ${i.message}`)
     .join('; ')
+
+/** A bad `ts`, whatever its form (wrong type, negative, fractional, not a date), is a timestamp problem. */
+const onlyTimestampIssues = (error: z.ZodError) => error.issues.every((i) => i.path.at(-1) === 'ts')
+
+/** A time as ISO-8601 where a Date can hold it, as the number otherwise (toISOString would throw). */
+const shown = (time: number) => (Math.abs(time) <= MAX_DATE_MS ? new Date(time).toISOString() : String(time))
 
 function toMillis(ts: number | string | undefined, receivedAt: number): number {
   return ts === undefined ? receivedAt : typeof ts === 'number' ? ts : Date.parse(ts)
@@ -72,10 +80,12 @@ export function decode(publish: Publish, limits: DecodeLimits): Decoded {
   } catch (err) {
     return reject(publish, 'invalid_json', (err as Error).message)
   }
+  const unbounded = jsonBoundsProblem(json)
+  if (unbounded) return reject(publish, 'schema', unbounded)
   // The union's two branches are told apart here, so an error names the field rather than "invalid input".
   const schema = channel === 'telemetry' ? (Array.isArray(json) ? telemetryBacklog : telemetrySample) : payloadSchemas[channel]
   const parsed = schema.safeParse(json)
-  if (!parsed.success) return reject(publish, 'schema', describeIssues(parsed.error))
+  if (!parsed.success) return reject(publish, onlyTimestampIssues(parsed.error) ? 'timestamp' : 'schema', describeIssues(parsed.error))
 
   const records: DeviceRecord[] = []
   switch (channel) {
@@ -100,11 +110,12 @@ export function decode(publish: Publish, limits: DecodeLimits): Decoded {
 
   for (const [i, r] of records.entries()) {
     const where = records.length > 1 ? `sample ${i}: ` : ''
+    if (Number.isNaN(r.time)) return reject(publish, 'timestamp', `${where}not a date`)
     if (r.time > receivedAt + limits.maxFutureMs) {
-      return reject(publish, 'timestamp', `${where}${new Date(r.time).toISOString()} is more than ${limits.maxFutureMs} ms ahead of the receive time`)
+      return reject(publish, 'timestamp', `${where}${shown(r.time)} is more than ${limits.maxFutureMs} ms ahead of the receive time`)
     }
     if (r.time < receivedAt - limits.maxAgeMs) {
-      return reject(publish, 'timestamp', `${where}${new Date(r.time).toISOString()} is more than ${limits.maxAgeMs} ms old`)
+      return reject(publish, 'timestamp', `${where}${shown(r.time)} is more than ${limits.maxAgeMs} ms old`)
     }
   }
   return { ok: true, channel, records }

@@ -7,8 +7,10 @@ import type { Logger } from 'pino'
 import { retryWithBackoff, type Database } from '../store/index.js'
 import type { Metrics } from '../metrics.js'
 import { batchByRows } from './batch-by-rows.js'
-import { deadLetter, rowCount, type DeadLetterRecord, type IngestRecord } from './records.js'
 import type { PacketReceipt } from './receive-times.js'
+import { refusedRecord, rowCount, type IngestRecord } from './records.js'
+import { refusesData } from './refusal.js'
+import { replayProblem } from './replay-check.js'
 import { WriteAheadLog, type Segment } from './wal.js'
 import { writeRecords } from './write-records.js'
 
@@ -18,21 +20,6 @@ interface Entry {
   segment: Segment
   durable: Promise<void>
 }
-
-/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint): the data is wrong, not the database. */
-const refusesData = (err: unknown) => typeof (err as { code?: unknown }).code === 'string' && /^2[23]/.test((err as { code: string }).code)
-
-/** The topic segment a record of each kind arrived on (decode.ts's channelOf goes the other way, topic to channel). */
-const topicSegmentOf = { telemetry: 'telemetry', event: 'events', status: 'status', dead_letter: 'dead-letter' } as const
-
-const storageRefused = (record: IngestRecord, err: Error): DeadLetterRecord =>
-  deadLetter({
-    deviceId: record.deviceId,
-    topic: `devices/${record.deviceId}/${topicSegmentOf[record.kind]}`,
-    reason: `storage_refused: ${err.message}`,
-    payloadHead: JSON.stringify(record).slice(0, 256),
-    time: record.time,
-  })
 
 const rowsOf = (records: IngestRecord[]) => records.reduce((n, r) => n + rowCount(r), 0)
 
@@ -52,6 +39,8 @@ export class IngestPipeline {
   private waiting: { rows: number; admit: () => void }[] = []
   private waitingHead = 0
   private closed = false
+  /** when the writer last committed, or rows began to wait in an empty queue: what a stall is measured from */
+  private lastProgressAt = Date.now()
   private onAllAdmitted?: () => void
   /** callers of settled(), told once the queue is empty */
   private onSettled: (() => void)[] = []
@@ -91,11 +80,21 @@ export class IngestPipeline {
       log.info({ entries: recovered.length, tornLines }, 'replaying the write-ahead log')
     }
     for (const { records, segment } of recovered) {
-      const rows = rowsOf(records)
+      const checked = records.map((r) => pipeline.replayable(r))
+      const rows = rowsOf(checked)
       pipeline.queuedRows += rows
-      pipeline.enqueue({ records, rows, segment, durable: Promise.resolve() })
+      pipeline.enqueue({ records: checked, rows, segment, durable: Promise.resolve() })
     }
     return pipeline
+  }
+
+  /** A replayed record as it is, or as the dead letter saying why it cannot be written (the same one on every replay). */
+  private replayable(record: IngestRecord): IngestRecord {
+    const problem = replayProblem(record)
+    if (!problem) return record
+    this.metrics.deadLetters.inc({ reason: problem[0] })
+    this.log.error({ reason: problem.join(': ') }, 'a record in the write-ahead log is refused: stored as a dead letter')
+    return refusedRecord(record, problem[0], `${problem[1]} (replaying the write-ahead log)`)
   }
 
   /**
@@ -109,10 +108,18 @@ export class IngestPipeline {
       this.metrics.backpressureWaits.inc()
       await new Promise<void>((admit) => this.waiting.push({ rows, admit }))
     } else {
+      if (this.queuedRows === 0) this.progressed()
       this.queuedRows += rows
     }
-    const appended = this.wal.append(records, receipt)
-    this.enqueue({ records, rows, segment: appended.segment, durable: appended.durable })
+    let appended: ReturnType<WriteAheadLog['append']>
+    try {
+      appended = this.wal.append(records, receipt)
+      this.enqueue({ records, rows, segment: appended.segment, durable: appended.durable })
+    } catch (err) {
+      // Room taken for a message that never reached the queue goes back, or each such message shrinks it for good.
+      this.giveBack(rows)
+      throw err
+    }
     for (const record of records) this.acceptedRecords.next(record)
     if (durable) await appended.durable
   }
@@ -121,6 +128,13 @@ export class IngestPipeline {
   walStatus(): string {
     const failure = this.wal.failure
     return failure ? `writes failing since ${failure.since.toISOString()}: ${failure.error.message}` : 'ok'
+  }
+
+  /** Readiness of the writer: 'ok', or how long rows have waited with nothing committed (a writer stuck for good fails /readyz). */
+  progress(stallMs: number, now = Date.now()): string {
+    const idleMs = now - this.lastProgressAt
+    if (this.queuedRows === 0 || idleMs < stallMs) return 'ok'
+    return `no progress for ${Math.floor(idleMs / 1000)} s, ${this.queuedRows} rows waiting`
   }
 
   /** Resolves once everything admitted so far (the replayed log included) is in the database. */
@@ -190,21 +204,37 @@ export class IngestPipeline {
       await this.db.transaction((tx) => writeRecords(tx, batch.flatMap((e) => e.records)))
     } catch (err) {
       if (!refusesData(err)) throw err
-      for (const e of batch) {
-        await this.db.transaction((tx) => writeRecords(tx, e.records)).catch(async (refusal: unknown) => {
-          if (!refusesData(refusal)) throw refusal
-          this.log.error({ err: (refusal as Error).message }, 'the database refused a record: stored as a dead letter')
-          this.metrics.deadLetters.inc({ reason: 'storage_refused' })
-          await this.db.transaction((tx) => writeRecords(tx, e.records.map((r) => storageRefused(r, refusal as Error))))
-        })
-      }
+      for (const record of batch.flatMap((e) => e.records)) await this.writeOrRefuse(record)
+    }
+  }
+
+  /** One record on its own: stored, or replaced by the dead letter naming what the database refused. */
+  private async writeOrRefuse(record: IngestRecord): Promise<void> {
+    try {
+      await this.db.transaction((tx) => writeRecords(tx, [record]))
+    } catch (err) {
+      if (!refusesData(err)) throw err
+      this.log.error({ err: (err as Error).message }, 'the database refused a record: stored as a dead letter')
+      this.metrics.deadLetters.inc({ reason: 'storage_refused' })
+      await this.db.transaction((tx) => writeRecords(tx, [refusedRecord(record, 'storage_refused', (err as Error).message)]))
     }
   }
 
   private onWritten(batch: Entry[]) {
     const rows = batch.reduce((n, e) => n + e.rows, 0)
-    this.queuedRows -= rows
     this.metrics.rowsWritten.inc(rows)
+    this.progressed()
+    this.giveBack(rows)
+  }
+
+  private progressed() {
+    this.lastProgressAt = Date.now()
+    this.metrics.writerProgressAt.set(this.lastProgressAt / 1000)
+  }
+
+  /** Rows leave the queue (written, or never queued): waiting messages are admitted in arrival order while they fit. */
+  private giveBack(rows: number) {
+    this.queuedRows -= rows
     // Admit waiting messages in arrival order while they fit.
     while (this.waitingCount > 0 && this.fits(this.waiting[this.waitingHead]!.rows)) {
       const next = this.waiting[this.waitingHead++]!
