@@ -4,8 +4,8 @@
 // cut off). Every wait on it is bounded, a connection that failed is destroyed rather than pooled again, and
 // an outage reaches callers as a DatabaseUnavailable: the gateway rides it out instead of crashing or hanging.
 import pg from 'pg'
-import type { Database, Queryable, QueryResult } from '../database.js'
-import { isOutage, orUnavailable } from './outage.js'
+import { DatabaseUnavailable, type Database, type Queryable, type QueryResult } from '../database.js'
+import { orUnavailable } from './outage.js'
 
 const BIGINT_OID = 20
 const DATE_OID = 1082
@@ -78,8 +78,9 @@ export async function openServerDatabase(url: string, onError: (err: Error) => v
         await tx.exec('COMMIT')
         return result
       } catch (err) {
-        // A lost connection is not rolled back (the server does that as it ends); any other failure is, here.
-        if (lost || isOutage(err)) lost ??= err as Error
+        // A lost connection is not rolled back (the server does that as it ends); any other failure, an
+        // application error thrown by fn included, is rolled back here and the connection goes on serving.
+        if (lost || err instanceof DatabaseUnavailable) lost ??= err as Error
         else lost = await client.query('ROLLBACK').then(() => undefined, (rollback: Error) => rollback)
         throw err
       } finally {

@@ -14,8 +14,7 @@ const unavailableState = /^(08...|57P0[123]|53300|57014)$/
  * socket, a terminated connection, a read or connect timeout) is the connection failing, except a programming
  * error (a TypeError or RangeError from a value it cannot send).
  */
-export function isOutage(err: unknown): err is Error {
-  if (err instanceof DatabaseUnavailable) return true
+function isOutage(err: unknown): err is Error {
   if (err instanceof pg.DatabaseError) return unavailableState.test(err.code ?? '')
   return err instanceof Error && !(err instanceof TypeError || err instanceof RangeError)
 }
@@ -25,6 +24,6 @@ export async function orUnavailable<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call()
   } catch (err) {
-    throw isOutage(err) && !(err instanceof DatabaseUnavailable) ? new DatabaseUnavailable(err) : err
+    throw isOutage(err) ? new DatabaseUnavailable(err) : err
   }
 }
