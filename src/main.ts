@@ -17,7 +17,7 @@ import { MaintenanceRecords, MaintenanceScheduler } from './maintenance/index.js
 import { createMetrics } from './metrics.js'
 import { readings } from './readings/index.js'
 import { repairTickets } from './ticketing/index.js'
-import { lockDataDir, openStore } from './store/index.js'
+import { DatabaseUnavailable, lockDataDir, openStore } from './store/index.js'
 import { TicketRepository } from './tickets/index.js'
 
 export interface Faultline {
@@ -70,13 +70,15 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   const policy = { sla: config.sla, timeZone: config.timeZone }
   const initial = await loadDetectorState(db, catalog, await registry.lastSeen(), clock.now())
   const detections$ = pipeline.accepted$.pipe(filter(fromDevice), detections({ catalog, modelOf: registry.modelOf, initial }), share())
+  const rulesLog = log.child({ component: 'rules' })
+  // Awaited only at close: a failure before then is logged here, never an unhandled rejection that ends the process.
   const ticketing = lastValueFrom(
     detections$.pipe(
-      repairTickets({ catalog, db, device: (id) => registry.get(id), tickets, clock, policy, log: log.child({ component: 'rules' }), lanes: db.writeConcurrency }),
+      repairTickets({ catalog, db, device: (id) => registry.get(id), tickets, clock, policy, log: rulesLog, lanes: db.writeConcurrency }),
       tap((outcome) => metrics.detections.inc({ action: outcome.action })),
     ),
     { defaultValue: undefined },
-  )
+  ).catch((err: unknown) => rulesLog.error({ err }, 'rules stage stopped: detections no longer become tickets'))
   const maintenance = new MaintenanceScheduler({
     catalog, registry, records: maintenanceRecords, tickets, clock, policy,
     log: log.child({ component: 'maintenance' }),
@@ -94,7 +96,11 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     process.stdout.write(`\nFaultline API token (shown once; kept only as a hash in ${config.dataDir}):\n  ${token}\n\n`)
   })
   const readiness = {
-    database: () => db.query('SELECT 1').then(() => 'ok'),
+    database: () =>
+      db.ping().then(
+        () => 'ok',
+        (err: Error) => (err instanceof DatabaseUnavailable ? `unreachable: ${err.reason}` : err.message),
+      ),
     broker: () => broker.ready(),
     wal: () => pipeline.walStatus(),
     writer: () => pipeline.progress(WRITER_STALL_MS),
@@ -141,6 +147,8 @@ async function main() {
     throw err
   }
   const log = createLogger(config.logLevel)
+  // Whatever escapes, during start or after, is logged with what failed before the process handles it.
+  process.on('uncaughtExceptionMonitor', (err, origin) => log.fatal({ err, origin }, 'uncaught error'))
   const faultline = await startFaultline(config, log).catch((err: Error) => {
     exitIfMisconfigured(err)
     log.fatal({ err }, 'Faultline could not start')

@@ -1,6 +1,7 @@
 // Every error leaves as JSON {error, message} with the status that fits.
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { DatabaseUnavailable } from '../store/index.js'
 
 export class HttpError extends Error {
   constructor(
@@ -19,6 +20,10 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
     if (err instanceof HttpError) {
       return reply.code(err.statusCode).send({ error: err.error, message: err.message, ...err.details })
+    }
+    // An outage is the client's cue to retry later, not a fault of ours to hide behind 'internal error'.
+    if (err instanceof DatabaseUnavailable) {
+      return reply.code(503).header('retry-after', '5').send({ error: 'database_unavailable', message: err.message })
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const issues = err.validation.map((v) => ({

@@ -1,7 +1,7 @@
 // Opens preventive-maintenance tickets: calendar and seasonal plans on a schedule (and at start, catching up
 // on what fell due while Faultline was down), usage plans as their counters arrive. Each due occurrence gets
 // exactly one ticket, claimed in the database.
-import { bufferTime, concatMap, filter, lastValueFrom, type Observable } from 'rxjs'
+import { bufferTime, catchError, concatMap, defer, EMPTY, filter, lastValueFrom, type Observable } from 'rxjs'
 import type { Logger } from 'pino'
 import type { Catalog, ServicePlan } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
@@ -9,6 +9,7 @@ import { conditionKey } from '../conditions.js'
 import type { Device, DeviceRegistry } from '../devices/index.js'
 import type { IngestRecord, TelemetryRecord } from '../ingest/index.js'
 import { draftMaintenanceTicket, type DueOn, type TicketPolicy } from '../rules/index.js'
+import { DatabaseUnavailable, retryWithBackoff } from '../store/index.js'
 import type { TicketRepository } from '../tickets/index.js'
 import { nextDue, type Due, type ServiceHistory } from './due.js'
 import type { MaintenanceRecords } from './records.js'
@@ -69,7 +70,22 @@ export class MaintenanceScheduler {
         filter((r): r is TelemetryRecord => r.kind === 'telemetry' && this.countersOf(r.deviceId).length > 0),
         bufferTime(500),
         filter((batch) => batch.length > 0),
-        concatMap((batch) => this.onCounters(batch).catch((err: Error) => this.deps.log.warn({ err: err.message }, 'usage counters not updated'))),
+        concatMap((batch) =>
+          // Readings that arrive during an outage are folded in once it ends (folding one twice changes nothing:
+          // a reading no newer than the counter's last is ignored); any other failure is logged and skipped.
+          defer(() => this.onCounters(batch)).pipe(
+            retryWithBackoff(
+              (err, attempt) => {
+                if (attempt === 1) this.deps.log.warn({ err: err.message }, 'usage counters held until the database is back')
+              },
+              (err) => err instanceof DatabaseUnavailable,
+            ),
+            catchError((err: Error) => {
+              this.deps.log.warn({ err: err.message }, 'usage counters not updated')
+              return EMPTY
+            }),
+          ),
+        ),
       ),
       { defaultValue: undefined },
     )

@@ -1,5 +1,19 @@
 // The one database interface. Nothing outside src/store knows which backend it has.
 
+/**
+ * The database could not be reached or did not answer in time, as opposed to refusing a statement. Any method
+ * may reject with it: writers retry it, the API answers 503 with it, readiness reports it.
+ */
+export class DatabaseUnavailable extends Error {
+  override name = 'DatabaseUnavailable'
+  /** what the driver said: refused, reset, terminated, no answer in time */
+  readonly reason: string
+  constructor(cause: Error) {
+    super(`database unavailable: ${cause.message}`, { cause })
+    this.reason = cause.message
+  }
+}
+
 export interface QueryResult<R> {
   rows: R[]
   rowCount: number
@@ -19,5 +33,10 @@ export interface Database extends Queryable {
   readonly writeConcurrency: number
   /** Runs fn in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /**
+   * Resolves once the database answers a trivial query; rejects saying why. Callers share the probe in flight,
+   * so a database that stopped answering is not sent one more connection per caller.
+   */
+  ping(): Promise<void>
   close(): Promise<void>
 }

@@ -1,6 +1,11 @@
 // A PostgreSQL or TimescaleDB server, through pg.
+//
+// The server may go away at any moment (stopped, restarted, a backend terminated) or stop answering (frozen,
+// cut off). Every wait on it is bounded, a connection that failed is destroyed rather than pooled again, and
+// an outage reaches callers as a DatabaseUnavailable: the gateway rides it out instead of crashing or hanging.
 import pg from 'pg'
-import type { Database, Queryable, QueryResult } from '../database.js'
+import { DatabaseUnavailable, type Database, type Queryable, type QueryResult } from '../database.js'
+import { orUnavailable } from './outage.js'
 import { guarded } from '../query-error.js'
 
 const BIGINT_OID = 20
@@ -15,47 +20,81 @@ const types = {
   }) as typeof pg.types.getTypeParser,
 }
 
+export interface ServerTimeouts {
+  /** waiting for a pooled connection, or for a new one to connect: an API request never queues for longer */
+  connectMs: number
+  /** the server's own limit on a statement (statement_timeout): it cancels, the connection stays usable */
+  statementMs: number
+  /** how long the client waits for any answer (query_timeout): a frozen or cut-off server; the connection is dropped */
+  queryMs: number
+}
+
+export const SERVER_TIMEOUTS: ServerTimeouts = { connectMs: 5_000, statementMs: 30_000, queryMs: 35_000 }
+
 function queryable(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
-      const result = await guarded(client.query(sql, params), params)
+      // An outage is told apart first (from pg's own error), then the statement's values are taken off what is left.
+      const result = await guarded(orUnavailable(() => client.query(sql, params)), params)
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 }
     },
     async exec(sql: string) {
-      await guarded(client.query(sql))
+      await guarded(orUnavailable(() => client.query(sql)))
     },
   }
 }
 
-export async function openServerDatabase(url: string, onError: (err: Error) => void): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: 8, types, connectionTimeoutMillis: 5_000 })
+export async function openServerDatabase(url: string, onError: (err: Error) => void, timeouts: ServerTimeouts = SERVER_TIMEOUTS): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 8,
+    types,
+    application_name: 'faultline',
+    connectionTimeoutMillis: timeouts.connectMs,
+    statement_timeout: timeouts.statementMs,
+    query_timeout: timeouts.queryMs,
+    // A server that vanished without closing the connection (host down, network cut) is found out by the kernel.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  })
   // An idle client losing its server (a restart, an outage) is reported, not thrown: the writer retries.
   pool.on('error', onError)
-  await pool.query('SELECT 1')
+  await orUnavailable(() => pool.query('SELECT 1'))
+  let probe: Promise<void> | undefined
   return {
     backend: 'server',
     batchRows: 5_000,
     writeConcurrency: 4,
     ...queryable(pool),
     async transaction(fn) {
-      const client = await pool.connect()
-      // A checked-out client has lost the pool's error listener: a server gone mid-transaction is reported (and
-      // fails this transaction's query), never an uncaught exception.
-      client.on('error', onError)
+      const client = await orUnavailable(() => pool.connect())
+      // A checked-out client whose connection fails emits 'error' (and fails its query): with no listener that
+      // is an uncaught exception, and the process exits. Heard here, it marks the client as lost.
+      let lost: Error | undefined
+      const onLost = (err: Error) => (lost ??= err)
+      client.on('error', onLost)
+      const tx = queryable(client)
       try {
-        await client.query('BEGIN')
-        const result = await fn(queryable(client))
-        // A deferred constraint fails here, and its detail quotes the row.
-        await guarded(client.query('COMMIT'))
+        await tx.exec('BEGIN')
+        const result = await fn(tx)
+        await tx.exec('COMMIT')
         return result
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {})
+        // A lost connection is not rolled back (the server does that as it ends); any other failure, an
+        // application error thrown by fn included, is rolled back here and the connection goes on serving.
+        if (lost || err instanceof DatabaseUnavailable) lost ??= err as Error
+        else lost = await client.query('ROLLBACK').then(() => undefined, (rollback: Error) => rollback)
         throw err
       } finally {
-        client.off('error', onError)
-        client.release()
+        client.off('error', onLost)
+        // With an error, the pool destroys the client instead of handing a broken connection to the next caller.
+        client.release(lost)
       }
     },
+    ping: () =>
+      (probe ??= orUnavailable(() => pool.query('SELECT 1'))
+        .then(() => {})
+        .finally(() => (probe = undefined))),
     close: () => pool.end(),
   }
 }
