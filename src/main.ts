@@ -6,13 +6,14 @@ import closeWithGrace from 'close-with-grace'
 import { pino, type Logger } from 'pino'
 import { filter, lastValueFrom, share, tap } from 'rxjs'
 import { buildApi } from './api/app.js'
-import { resolveApiTokenHash } from './api/api-token.js'
+import { resolveApiToken } from './api/api-token.js'
 import { startBroker } from './broker/index.js'
 import { CatalogError, loadCatalog, type Catalog } from './catalog/index.js'
 import { systemClock, type Clock } from './clock.js'
 import { ConfigError, loadConfig, type Config } from './config/index.js'
 import { DeviceRegistry } from './devices/index.js'
 import { detections, loadDetectorState } from './detect/index.js'
+import { Closers } from './lifecycle/closers.js'
 import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type IngestRecord } from './ingest/index.js'
 import { MaintenanceRecords, MaintenanceScheduler } from './maintenance/index.js'
 import { createMetrics } from './metrics.js'
@@ -37,19 +38,21 @@ const fromDevice = (r: IngestRecord): r is DeviceRecord => r.kind !== 'dead_lett
 export async function startFaultline(config: Config, log: Logger = createLogger(config.logLevel), clock: Clock = systemClock): Promise<Faultline> {
   // A bad catalog is a configuration error: refuse before touching the database.
   const catalog = await loadCatalog(config.catalogDir)
-  const unlockDataDir = await lockDataDir(config.dataDir)
+  // Each stage registers its close as it starts; a start that fails unwinds what it had opened (issue 9).
+  const closers = new Closers()
+  closers.add(await lockDataDir(config.dataDir), (unlock) => unlock())
   try {
-    return await assemble(config, log, clock, catalog, unlockDataDir)
+    return await assemble(config, log, clock, catalog, closers)
   } catch (err) {
-    await unlockDataDir()
+    await closers.close().catch((closeErr: Error) => log.error({ err: closeErr }, 'closing a failed start'))
     throw err
   }
 }
 
-/** Starts every stage in the order data flows through them, in the data dir the caller holds. */
-async function assemble(config: Config, log: Logger, clock: Clock, catalog: Catalog, unlockDataDir: () => Promise<void>): Promise<Faultline> {
+/** Starts every stage in the order data flows through them, in the data dir the caller holds, registering each one's close. */
+async function assemble(config: Config, log: Logger, clock: Clock, catalog: Catalog, closers: Closers): Promise<Faultline> {
   const metrics = createMetrics()
-  const { db, timescale } = await openStore(config, log)
+  const { db, timescale } = closers.add(await openStore(config, log), (store) => store.db.close())
   const registry = new DeviceRegistry(db)
   await registry.loadModels()
   const pipeline = await IngestPipeline.start(
@@ -58,7 +61,14 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     log.child({ component: 'writer' }),
     metrics,
   )
+  // The pipeline's consumers finish once its stream ends: they are waited for after it closes, not before.
+  const consumers: (() => Promise<unknown>)[] = []
+  closers.add(pipeline, async (p) => {
+    await p.close()
+    await Promise.all(consumers.map((drained) => drained()))
+  })
   const lastSeen = recordLastSeen(pipeline.accepted$, registry, log)
+  consumers.push(() => lastSeen)
 
   // Detectors resume from what is stored, once the write-ahead log replay has landed.
   await pipeline.settled()
@@ -74,19 +84,24 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     ),
     { defaultValue: undefined },
   )
+  consumers.push(() => ticketing)
   const maintenance = new MaintenanceScheduler({
     catalog, registry, records: maintenanceRecords, tickets, clock, policy,
     log: log.child({ component: 'maintenance' }),
     intervalMs: config.maintenanceIntervalMs,
     onPass: () => metrics.maintenancePasses.inc(),
   })
+  consumers.push(() => maintenance.close())
   await maintenance.start(pipeline.accepted$)
   const receive = receiver(pipeline, config, log.child({ component: 'ingest' }), metrics)
-  const broker = await startBroker(
-    { host: config.host, port: config.mqttPort, tls: config.tls, maxPayloadBytes: config.maxPayloadBytes, aclViolationsMax: config.aclViolationsMax },
-    { registry, receive, log: log.child({ component: 'broker' }), metrics },
+  const broker = closers.add(
+    await startBroker(
+      { host: config.host, port: config.mqttPort, tls: config.tls, maxPayloadBytes: config.maxPayloadBytes, aclViolationsMax: config.aclViolationsMax },
+      { registry, receive, log: log.child({ component: 'broker' }), metrics },
+    ),
+    (b) => b.close(),
   )
-  const apiTokenHash = await resolveApiTokenHash(config.apiToken, config.dataDir, (token) => {
+  const apiToken = await resolveApiToken(config.apiToken, config.dataDir, (token) => {
     // Printed once, to the terminal and not to the log, and never stored in the clear.
     process.stdout.write(`\nFaultline API token (shown once; kept only as a hash in ${config.dataDir}):\n  ${token}\n\n`)
   })
@@ -94,8 +109,12 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     database: () => db.query('SELECT 1').then(() => 'ok'),
     broker: () => (broker.listening ? 'ok' : 'not listening'),
   }
-  const app = await buildApi({ db, timescale, registry, broker, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance, readiness })
+  const app = closers.add(
+    await buildApi({ db, timescale, registry, broker, metrics, apiTokenHash: apiToken.hash, log, catalog, tickets, clock, policy, maintenance, readiness }),
+    (a) => a.close(),
+  )
   await app.listen({ host: config.host, port: config.httpPort })
+  await apiToken.keep()
   const httpPort = app.server.address() as { port: number }
   log.info({ mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale }, 'Faultline listening')
 
@@ -105,12 +124,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     httpPort: httpPort.port,
     close: () =>
       (closing ??= (async () => {
-        await app.close()
-        await broker.close()
-        await pipeline.close()
-        await Promise.all([lastSeen, ticketing, maintenance.close()])
-        await db.close()
-        await unlockDataDir()
+        await closers.close()
         log.info('Faultline stopped; everything accepted is stored')
       })()),
   }
