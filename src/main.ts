@@ -1,19 +1,23 @@
-// Faultline, assembled: store → ingest pipeline → broker → HTTP API. Run directly, it reads the configuration
-// from the environment and flags, starts, and shuts down gracefully on SIGINT/SIGTERM.
+// Faultline, assembled: store → ingest pipeline → broker → HTTP API. Run directly (or as `faultline start`), it
+// reads the configuration from the environment and flags, starts, and shuts down gracefully on SIGINT/SIGTERM.
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import { pino, type Logger } from 'pino'
+import pinoPretty from 'pino-pretty'
 import { filter, lastValueFrom, share, tap } from 'rxjs'
 import { buildApi } from './api/app.js'
 import { resolveApiToken } from './api/api-token.js'
 import { startBroker } from './broker/index.js'
-import { CatalogError, loadCatalog, type Catalog } from './catalog/index.js'
+import { loadCatalog, type Catalog } from './catalog/index.js'
 import { systemClock, type Clock } from './clock.js'
-import { ConfigError, loadConfig, type Config } from './config/index.js'
+import { loadConfig, type Config } from './config/index.js'
+import { settingsHelp } from './config/help.js'
 import { DeviceRegistry } from './devices/index.js'
 import { detections, loadDetectorState } from './detect/index.js'
 import { Closers } from './lifecycle/closers.js'
+import { exitIfCannotStart } from './lifecycle/startup-problem.js'
+import { waitForDatabase } from './lifecycle/wait-for-database.js'
 import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type IngestRecord } from './ingest/index.js'
 import { MaintenanceRecords, MaintenanceScheduler } from './maintenance/index.js'
 import { createMetrics } from './metrics.js'
@@ -28,9 +32,12 @@ export interface Faultline {
   close(): Promise<void>
 }
 
-export function createLogger(level: Config['logLevel']): Logger {
+export function createLogger(level: Config['logLevel'], format: Config['logFormat'] = 'json'): Logger {
   // Secrets never reach the log: tokens are redacted wherever a log call might carry them.
-  return pino({ level, redact: { paths: ['token', 'password', '*.token', '*.password', 'req.headers.authorization'], censor: '[redacted]' } })
+  const options = { level, redact: { paths: ['token', 'password', '*.token', '*.password', 'req.headers.authorization'], censor: '[redacted]' } }
+  // Readable lines for a person at a terminal, JSON for a collector (issue 9); sync, so a line before an exit is kept.
+  const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY)
+  return pretty ? pino(options, pinoPretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })) : pino(options)
 }
 
 const fromDevice = (r: IngestRecord): r is DeviceRecord => r.kind !== 'dead_letter'
@@ -52,7 +59,7 @@ export async function startFaultline(config: Config, log: Logger = createLogger(
 /** Starts every stage in the order data flows through them, in the data dir the caller holds, registering each one's close. */
 async function assemble(config: Config, log: Logger, clock: Clock, catalog: Catalog, closers: Closers): Promise<Faultline> {
   const metrics = createMetrics()
-  const { db, timescale } = closers.add(await openStore(config, log), (store) => store.db.close())
+  const { db, timescale } = closers.add(await waitForDatabase(() => openStore(config, log), config.databaseWaitMs, log), (store) => store.db.close())
   const registry = new DeviceRegistry(db)
   await registry.loadModels()
   const pipeline = await IngestPipeline.start(
@@ -130,25 +137,25 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   }
 }
 
-/** Bad configuration, a setting or the catalog, is said plainly with every problem, and exits with status 2. */
-function exitIfMisconfigured(err: unknown): void {
-  if (err instanceof ConfigError || err instanceof CatalogError) {
-    process.stderr.write(`faultline: ${err.message}\n`)
-    process.exit(2)
-  }
-}
+const HELP = `faultline start [flags]: run Faultline (the default command)
 
-async function main() {
+Every flag is also an environment variable (--mqtt-port 1884 or FAULTLINE_MQTT_PORT=1884); the flag wins.
+
+${settingsHelp()}`
+
+/** `faultline start`: the settings from the environment and `argv`, then run until SIGINT/SIGTERM. */
+export async function main(argv: string[] = process.argv.slice(2)) {
+  if (argv.includes('--help') || argv.includes('-h')) return void process.stdout.write(HELP)
   let config: Config
   try {
-    config = loadConfig()
+    config = loadConfig(process.env, argv)
   } catch (err) {
-    exitIfMisconfigured(err)
+    exitIfCannotStart(err)
     throw err
   }
-  const log = createLogger(config.logLevel)
+  const log = createLogger(config.logLevel, config.logFormat)
   const faultline = await startFaultline(config, log).catch((err: Error) => {
-    exitIfMisconfigured(err)
+    exitIfCannotStart(err, config)
     log.fatal({ err }, 'Faultline could not start')
     process.exit(1)
   })
