@@ -92,9 +92,11 @@ export async function startBroker(
       const deviceId = access.device(client)!
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
       const receivedAt = receiveTimes.stamp(deviceId, packet, Date.now())
+      // aedes authorizes the will it publishes for a lost connection as this very packet: a device switched off is not a fault.
+      const will = packet === (client as { will?: unknown }).will ? { will: true as const } : {}
       // The callback is the PUBACK: for QoS 1 it waits until the message is durable, and while it waits
       // aedes reads nothing more from this client, which is the backpressure on a full write queue.
-      deps.receive({ deviceId, topic: packet.topic, payload, receivedAt }, packet.qos > 0).then(
+      deps.receive({ deviceId, topic: packet.topic, payload, receivedAt, ...will }, packet.qos > 0).then(
         () => done(null),
         (err: Error) => done(err),
       )
