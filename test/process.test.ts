@@ -7,8 +7,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { settings } from '../src/config/index.js'
 import { spawnFaultline } from './support/child-faultline.js'
-import { startTest, startTestInstance, testConfig } from './support/faultline.js'
+import { eventually, startTest, startTestInstance, testConfig } from './support/faultline.js'
 import { connectDevice, tcpUrl } from './support/mqtt.js'
 
 const root = path.resolve(import.meta.dirname, '..')
@@ -63,7 +64,10 @@ describe.each(launchers)('SIGTERM to %s', (_name, command) => {
       child.process.kill('SIGTERM')
       expect(await child.exited).toEqual({ code: 0, signal: null })
       expect(child.logs.map((l) => l.msg)).toContain('Faultline stopped; everything accepted is stored')
-      expect([child.process.pid!, ...tree].filter(alive)).toEqual([])
+      // Helpers it started (tsx's esbuild service) end once their pipe to it closes: wait for that, bounded.
+      const left = () => [child.process.pid!, ...tree].filter(alive)
+      await eventually(async () => (left().length === 0 ? true : undefined), 10_000).catch(() => {})
+      expect(left()).toEqual([])
 
       const after = await startTestInstance(await testConfig('embedded', { FAULTLINE_DATA_DIR: dataDir }))
       try {
@@ -79,13 +83,58 @@ describe.each(launchers)('SIGTERM to %s', (_name, command) => {
 })
 
 /** Runs `faultline start` to its exit: a start that is meant to fail. */
-async function failedStart(settings: Record<string, string>) {
-  const env = { ...process.env, FAULTLINE_HOST: '127.0.0.1', FAULTLINE_MQTT_PORT: '0', FAULTLINE_HTTP_PORT: '0', FAULTLINE_DATA_DIR: tempDir(), ...settings }
-  return promisify(execFile)(process.execPath, ['bin/faultline.js', 'start'], { cwd: root, env, timeout: 60_000 }).then(
-    () => ({ code: 0, stderr: '' }),
-    (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+async function failedStart(env: Record<string, string>) {
+  return faultline(['start'], { FAULTLINE_HOST: '127.0.0.1', FAULTLINE_MQTT_PORT: '0', FAULTLINE_HTTP_PORT: '0', FAULTLINE_DATA_DIR: tempDir(), ...env })
+}
+
+/** Runs the faultline command to its exit. */
+async function faultline(args: string[], env: Record<string, string> = {}) {
+  return promisify(execFile)(process.execPath, ['bin/faultline.js', ...args], { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
   )
 }
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+describe('the faultline command', () => {
+  it('lists every setting under start --help: flag, environment variable, default and description', async () => {
+    const { code, stdout } = await faultline(['start', '--help'])
+    expect(code).toBe(0)
+    for (const name of Object.keys(settings) as (keyof typeof settings)[]) {
+      const flag = name.replace(/^FAULTLINE_/, '').toLowerCase().replaceAll('_', '-')
+      const entry = stdout.split('\n  --').find((e) => e.startsWith(`${flag}  (${name}, default: `))
+      expect(settings[name].description, name).toBeTruthy()
+      expect(entry, name).toContain(`\n      ${settings[name].description}`)
+    }
+    expect(stdout).toContain('--mqtt-port  (FAULTLINE_MQTT_PORT, default: 1883)')
+  })
+
+  it('answers --version and --help, and refuses an unknown command with status 2', async () => {
+    expect((await faultline(['--version'])).stdout).toBe('0.1.0\n')
+    expect((await faultline(['--help'])).stdout).toMatch(/start .*\n.*demo .*\n.*sim /)
+    const unknown = await faultline(['frobnicate'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain('faultline: unknown command "frobnicate"')
+  })
+
+  it('logs readable lines with FAULTLINE_LOG_FORMAT=pretty and JSON with json', async () => {
+    const waiting = { DATABASE_URL: `postgres://u@127.0.0.1:${await closedPort()}/db`, FAULTLINE_DATABASE_WAIT_MS: '300', FAULTLINE_LOG_LEVEL: 'warn' }
+    const pretty = await failedStart({ ...waiting, FAULTLINE_LOG_FORMAT: 'pretty' })
+    expect(pretty.stdout).toMatch(/WARN.*database server not answering yet; trying again/)
+    expect(pretty.stdout.split('\n').filter((l) => l.startsWith('{'))).toEqual([])
+    const json = await failedStart({ ...waiting, FAULTLINE_LOG_FORMAT: 'json' })
+    const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string })
+    expect(lines.map((l) => l.msg)).toContain('database server not answering yet; trying again')
+  })
+})
 
 describe('a start that cannot go on', () => {
   it('says a busy port in one line naming it and its setting, and exits 2', async () => {
@@ -102,10 +151,7 @@ describe('a start that cannot go on', () => {
   })
 
   it('waits FAULTLINE_DATABASE_WAIT_MS for a database server that does not answer, then says so and exits 2', async () => {
-    const closed = net.createServer()
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
-    const port = (closed.address() as AddressInfo).port
-    await new Promise((resolve) => closed.close(resolve))
+    const port = await closedPort()
     const started = Date.now()
     const { code, stderr } = await failedStart({ DATABASE_URL: `postgres://faultline:pw-not-shown@127.0.0.1:${port}/db`, FAULTLINE_DATABASE_WAIT_MS: '1500', FAULTLINE_LOG_LEVEL: 'silent' })
     expect(code).toBe(2)
