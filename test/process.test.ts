@@ -49,7 +49,7 @@ describe.each(launchers)('SIGTERM to %s', (_name, command) => {
   it('flushes what was accepted, exits 0 and leaves no process behind', async () => {
     const dataDir = tempDir()
     // A long flush interval keeps the QoS 0 rows in memory until the shutdown writes them.
-    const child = await spawnFaultline({ FAULTLINE_DATA_DIR: dataDir, FAULTLINE_WRITER_FLUSH_MS: '600000' }, { command })
+    const child = await spawnFaultline({ FAULTLINE_DATA_DIR: dataDir, FAULTLINE_WRITER_FLUSH_MS: '600000' }, { command, timeoutMs: 120_000 })
     try {
       const tree = await descendants(child.process.pid!)
       const token = await child.registerDevice('sig-1')
@@ -79,7 +79,7 @@ describe.each(launchers)('SIGTERM to %s', (_name, command) => {
     } finally {
       await child.stop(5_000)
     }
-  })
+  }, 240_000) // three starts of the embedded engine, two of them child processes
 })
 
 /** Runs `faultline start` to its exit: a start that is meant to fail. */

@@ -102,7 +102,9 @@ export async function spawnFaultline(settings: Record<string, string>, options: 
   try {
     ports = await listening
   } catch (err) {
-    child.kill('SIGKILL')
+    // SIGTERM first: a launcher in between (npm) passes it on, where a SIGKILL would orphan Faultline under it.
+    child.kill('SIGTERM')
+    setTimeout(() => child.kill('SIGKILL'), 5_000).unref()
     throw err
   }
 
