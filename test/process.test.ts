@@ -89,7 +89,7 @@ async function failedStart(env: Record<string, string>) {
 
 /** Runs the faultline command to its exit. */
 async function faultline(args: string[], env: Record<string, string> = {}) {
-  return promisify(execFile)(process.execPath, ['bin/faultline.js', ...args], { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 }).then(
+  return promisify(execFile)(process.execPath, ['bin/faultline.js', ...args], { cwd: root, env: { ...process.env, ...env }, timeout: 150_000 }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
   )
@@ -104,7 +104,7 @@ async function closedPort(): Promise<number> {
   return port
 }
 
-describe('the faultline command', () => {
+describe('the faultline command', { timeout: 180_000 }, () => {
   it('lists every setting under start --help: flag, environment variable, default and description', async () => {
     const { code, stdout } = await faultline(['start', '--help'])
     expect(code).toBe(0)
@@ -136,7 +136,7 @@ describe('the faultline command', () => {
   })
 })
 
-describe('a start that cannot go on', () => {
+describe('a start that cannot go on', { timeout: 180_000 }, () => {
   it('says a busy port in one line naming it and its setting, and exits 2', async () => {
     const busy = net.createServer()
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))

@@ -25,7 +25,8 @@ const noneAdded = (before: ReturnType<typeof networkHandles>) => {
   return now.listeners <= before.listeners && now.sockets <= before.sockets
 }
 
-describe.each(backends())('a start on a busy HTTP port (%s)', (backend) => {
+// Two starts a test: on a loaded machine the embedded engine takes a while to open.
+describe.each(backends())('a start on a busy HTTP port (%s)', { timeout: 180_000 }, (backend) => {
   it('fails and frees the MQTT port, the data dir and every handle it had opened', async () => {
     const busy = await occupy()
     // The MQTT port is a known free one, to prove it is free again after the failure.
