@@ -6,4 +6,5 @@ COPY . .
 ENV FAULTLINE_DATA_DIR=/data
 VOLUME /data
 EXPOSE 1883 8080
-CMD ["npx", "tsx", "src/main.ts"]
+# Exec form and node itself, no npx or tsx process in between: SIGTERM from `docker stop` reaches Faultline (issue 9)
+CMD ["node", "bin/faultline.js", "start"]

@@ -1,4 +1,5 @@
-// The device simulator's command line: `npm run sim -- --devices 50 --model RF-500 --rate 1 ...` (--help for all).
+// The device simulator's command line: `faultline sim --devices 50 --model BCD-516WDVL --rate 1 ...` (or
+// `npm run sim -- ...`; --help for all).
 // Registers the devices through Faultline's API, connects them over MQTT and publishes until Ctrl-C or --duration.
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -12,7 +13,7 @@ export { profiles, findProfile } from './profiles.js'
 
 const HELP = `Faultline device simulator
 
-  npm run sim -- [options]
+  faultline sim [options]      (or: npm run sim -- [options])
 
 Connection
   --url URL             MQTT broker (default mqtt://127.0.0.1:1883; mqtts://, ws://host:port/mqtt work too)
@@ -20,8 +21,8 @@ Connection
   --token TOKEN         API bearer token (default: $FAULTLINE_API_TOKEN)
 Fleet
   --devices N           devices in all (default 10), ids <prefix>-<rf|ac|wm|cp>-0001...
-  --model M             ${Object.values(profiles).map((p) => `${p.code} (${p.kind})`).join(', ')};
-                        repeat it or separate with commas to mix models round-robin (default RF-500)
+  --model M             a catalog model: ${Object.values(profiles).map((p) => `${p.catalogModel} (${p.kind})`).join(', ')};
+                        repeat it or separate with commas to mix models round-robin (default BCD-516WDVL)
   --rate S              seconds between one device's messages (default 1)
   --qos 0|1|2           telemetry QoS (default 0; status and will are QoS 1)
   --seed N              random seed: the same seed gives the same readings (default 1)
@@ -113,13 +114,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   return { options: parsed.data, summaryS, help: false }
 }
 
-async function main() {
+/** `faultline sim`: runs a simulated fleet until Ctrl-C, SIGTERM or --duration. */
+export async function runSim(argv: string[]): Promise<void> {
   let cli: ReturnType<typeof parseCli>
   try {
-    cli = parseCli(process.argv.slice(2))
+    cli = parseCli(argv)
   } catch (err) {
     if (!(err instanceof UsageError)) throw err
-    process.stderr.write(`sim: invalid options:\n${err.message.replace(/^/gm, '  ')}\n\nnpm run sim -- --help for the list\n`)
+    process.stderr.write(`sim: invalid options:\n${err.message.replace(/^/gm, '  ')}\n\nfaultline sim --help for the list\n`)
     process.exit(2)
   }
   if (cli.help) {
@@ -171,5 +173,5 @@ async function main() {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  await main()
+  await runSim(process.argv.slice(2))
 }

@@ -16,14 +16,14 @@ export const simOptions = z
     /** the API bearer token */
     token: z.string().min(16, 'the API token has at least 16 characters'),
     devices: z.number().int().min(1).max(100_000).default(10),
-    /** model codes (RF-500, AC-3500, WM-800, CP-7500) or catalog model ids; devices are assigned round-robin */
+    /** catalog model ids (BCD-516WDVL...; the profiles' short codes RF-500... too); devices are assigned round-robin */
     models: z
       .array(z.string())
       .min(1)
-      .default(['RF-500'])
+      .default(['BCD-516WDVL'])
       .superRefine((names, ctx) => {
         for (const name of names) {
-          if (!findProfile(name)) ctx.addIssue({ code: 'custom', message: `unknown model "${name}"; known: ${Object.keys(profiles).join(', ')}` })
+          if (!findProfile(name)) ctx.addIssue({ code: 'custom', message: `unknown model "${name}"; known: ${Object.values(profiles).map((p) => p.catalogModel).join(', ')}` })
         }
       }),
     /** seconds between one device's messages */

@@ -1,17 +1,22 @@
-// Faultline, assembled: store → ingest pipeline → broker → HTTP API. Run directly, it reads the configuration
-// from the environment and flags, starts, and shuts down gracefully on SIGINT/SIGTERM.
+// Faultline, assembled: store → ingest pipeline → broker → HTTP API. Run directly (or as `faultline start`), it
+// reads the configuration from the environment and flags, starts, and shuts down gracefully on SIGINT/SIGTERM.
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import { pino, type Logger } from 'pino'
+import pinoPretty from 'pino-pretty'
 import { filter, lastValueFrom, share, tap } from 'rxjs'
-import { buildApi, resolveApiTokenHash } from './api/index.js'
+import { buildApi, resolveApiToken } from './api/index.js'
 import { startBroker } from './broker/index.js'
-import { CatalogError, loadCatalog, type Catalog } from './catalog/index.js'
+import { loadCatalog, type Catalog } from './catalog/index.js'
 import { systemClock, type Clock } from './clock.js'
-import { ConfigError, loadConfig, type Config } from './config/index.js'
+import { loadConfig, type Config } from './config/index.js'
+import { settingsHelp } from './config/help.js'
 import { DeviceRegistry } from './devices/index.js'
 import { detections, loadDetectorState } from './detect/index.js'
+import { Closers } from './lifecycle/closers.js'
+import { exitIfCannotStart } from './lifecycle/startup-problem.js'
+import { waitForDatabase } from './lifecycle/wait-for-database.js'
 import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type IngestRecord } from './ingest/index.js'
 import { MaintenanceRecords, MaintenanceScheduler } from './maintenance/index.js'
 import { createMetrics } from './metrics.js'
@@ -27,9 +32,12 @@ export interface Faultline {
   close(): Promise<void>
 }
 
-export function createLogger(level: Config['logLevel']): Logger {
+export function createLogger(level: Config['logLevel'], format: Config['logFormat'] = 'json'): Logger {
   // Secrets never reach the log: tokens are redacted wherever a log call might carry them.
-  return pino({ level, redact: { paths: ['token', 'password', '*.token', '*.password', 'req.headers.authorization'], censor: '[redacted]' } })
+  const options = { level, redact: { paths: ['token', 'password', '*.token', '*.password', 'req.headers.authorization'], censor: '[redacted]' } }
+  // Readable lines for a person at a terminal, JSON for a collector (issue 9); sync, so a line before an exit is kept.
+  const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY)
+  return pretty ? pino(options, pinoPretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })) : pino(options)
 }
 
 /** Rows waiting this long with nothing committed: the writer is stuck, not slow (a retried outage shows here too). */
@@ -40,19 +48,21 @@ const fromDevice = (r: IngestRecord): r is DeviceRecord => r.kind !== 'dead_lett
 export async function startFaultline(config: Config, log: Logger = createLogger(config.logLevel), clock: Clock = systemClock): Promise<Faultline> {
   // A bad catalog is a configuration error: refuse before touching the database.
   const catalog = await loadCatalog(config.catalogDir)
-  const unlockDataDir = await lockDataDir(config.dataDir)
+  // Each stage registers its close as it starts; a start that fails unwinds what it had opened (issue 9).
+  const closers = new Closers()
+  closers.add(await lockDataDir(config.dataDir), (unlock) => unlock())
   try {
-    return await assemble(config, log, clock, catalog, unlockDataDir)
+    return await assemble(config, log, clock, catalog, closers)
   } catch (err) {
-    await unlockDataDir()
+    await closers.close().catch((closeErr: Error) => log.error({ err: closeErr }, 'closing a failed start'))
     throw err
   }
 }
 
-/** Starts every stage in the order data flows through them, in the data dir the caller holds. */
-async function assemble(config: Config, log: Logger, clock: Clock, catalog: Catalog, unlockDataDir: () => Promise<void>): Promise<Faultline> {
+/** Starts every stage in the order data flows through them, in the data dir the caller holds, registering each one's close. */
+async function assemble(config: Config, log: Logger, clock: Clock, catalog: Catalog, closers: Closers): Promise<Faultline> {
   const metrics = createMetrics()
-  const { db, timescale } = await openStore(config, log)
+  const { db, timescale } = closers.add(await waitForDatabase(() => openStore(config, log), config.databaseWaitMs, log), (store) => store.db.close())
   const registry = new DeviceRegistry(db)
   await registry.load()
   const pipeline = await IngestPipeline.start(
@@ -61,7 +71,14 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     log.child({ component: 'writer' }),
     metrics,
   )
+  // The pipeline's consumers finish once its stream ends: they are waited for after it closes, not before.
+  const consumers: (() => Promise<unknown>)[] = []
+  closers.add(pipeline, async (p) => {
+    await p.close()
+    await Promise.all(consumers.map((drained) => drained()))
+  })
   const lastSeen = recordLastSeen(pipeline.accepted$, registry, log)
+  consumers.push(() => lastSeen)
 
   // Detectors resume from what is stored, once the write-ahead log replay has landed.
   await pipeline.settled()
@@ -79,19 +96,24 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     ),
     { defaultValue: undefined },
   ).catch((err: unknown) => rulesLog.error({ err }, 'rules stage stopped: detections no longer become tickets'))
+  consumers.push(() => ticketing)
   const maintenance = new MaintenanceScheduler({
     catalog, registry, records: maintenanceRecords, tickets, clock, policy,
     log: log.child({ component: 'maintenance' }),
     intervalMs: config.maintenanceIntervalMs,
     onPass: () => metrics.maintenancePasses.inc(),
   })
+  consumers.push(() => maintenance.close())
   await maintenance.start(pipeline.accepted$)
   const receive = receiver(pipeline, config, log.child({ component: 'ingest' }), metrics)
-  const broker = await startBroker(
-    { host: config.host, port: config.mqttPort, tls: config.tls, maxPayloadBytes: config.maxPayloadBytes, aclViolationsMax: config.aclViolationsMax },
-    { registry, receive, log: log.child({ component: 'broker' }), metrics },
+  const broker = closers.add(
+    await startBroker(
+      { host: config.host, port: config.mqttPort, tls: config.tls, maxPayloadBytes: config.maxPayloadBytes, aclViolationsMax: config.aclViolationsMax },
+      { registry, receive, log: log.child({ component: 'broker' }), metrics },
+    ),
+    (b) => b.close(),
   )
-  const apiTokenHash = await resolveApiTokenHash(config.apiToken, config.dataDir, (token) => {
+  const apiToken = await resolveApiToken(config.apiToken, config.dataDir, (token) => {
     // Printed once, to the terminal and not to the log, and never stored in the clear.
     process.stdout.write(`\nFaultline API token (shown once; kept only as a hash in ${config.dataDir}):\n  ${token}\n\n`)
   })
@@ -105,11 +127,15 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     wal: () => pipeline.walStatus(),
     writer: () => pipeline.progress(WRITER_STALL_MS),
   }
-  const app = await buildApi({ readings: readings(db, timescale), registry, webSocket: broker.webSocket, metrics, apiTokenHash, log, catalog, tickets, clock, policy, maintenance, readiness })
+  const app = closers.add(
+    await buildApi({ readings: readings(db, timescale), registry, webSocket: broker.webSocket, metrics, apiTokenHash: apiToken.hash, log, catalog, tickets, clock, policy, maintenance, readiness }),
+    (a) => a.close(),
+  )
   await app.listen({ host: config.host, port: config.httpPort })
+  await apiToken.keep()
   const httpPort = app.server.address() as { port: number }
   // Started last: nothing before can fail and leave it running.
-  const stopRegistryRefresh = registry.keepFresh(config.registryRefreshMs, log.child({ component: 'devices' }))
+  closers.add(registry.keepFresh(config.registryRefreshMs, log.child({ component: 'devices' })), (stopRefresh) => stopRefresh())
   log.info({ mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale }, 'Faultline listening')
 
   let closing: Promise<void> | undefined
@@ -118,39 +144,33 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     httpPort: httpPort.port,
     close: () =>
       (closing ??= (async () => {
-        await app.close()
-        await broker.close()
-        await stopRegistryRefresh()
-        await pipeline.close()
-        await Promise.all([lastSeen, ticketing, maintenance.close()])
-        await db.close()
-        await unlockDataDir()
+        await closers.close()
         log.info('Faultline stopped; everything accepted is stored')
       })()),
   }
 }
 
-/** Bad configuration, a setting or the catalog, is said plainly with every problem, and exits with status 2. */
-function exitIfMisconfigured(err: unknown): void {
-  if (err instanceof ConfigError || err instanceof CatalogError) {
-    process.stderr.write(`faultline: ${err.message}\n`)
-    process.exit(2)
-  }
-}
+const HELP = `faultline start [flags]: run Faultline (the default command)
 
-async function main() {
+Every flag is also an environment variable (--mqtt-port 1884 or FAULTLINE_MQTT_PORT=1884); the flag wins.
+
+${settingsHelp()}`
+
+/** `faultline start`: the settings from the environment and `argv`, then run until SIGINT/SIGTERM. */
+export async function main(argv: string[] = process.argv.slice(2)) {
+  if (argv.includes('--help') || argv.includes('-h')) return void process.stdout.write(HELP)
   let config: Config
   try {
-    config = loadConfig()
+    config = loadConfig(process.env, argv)
   } catch (err) {
-    exitIfMisconfigured(err)
+    exitIfCannotStart(err)
     throw err
   }
-  const log = createLogger(config.logLevel)
+  const log = createLogger(config.logLevel, config.logFormat)
   // Whatever escapes, during start or after, is logged with what failed before the process handles it.
   process.on('uncaughtExceptionMonitor', (err, origin) => log.fatal({ err, origin }, 'uncaught error'))
   const faultline = await startFaultline(config, log).catch((err: Error) => {
-    exitIfMisconfigured(err)
+    exitIfCannotStart(err, config)
     log.fatal({ err }, 'Faultline could not start')
     process.exit(1)
   })

@@ -34,6 +34,8 @@ describe('loadConfig', () => {
       httpPort: 8080,
       apiToken: undefined,
       logLevel: 'info',
+      logFormat: 'auto',
+      databaseWaitMs: 30_000,
       tls: undefined,
       maxPayloadBytes: 65536,
       maxFutureMs: 300_000,

@@ -56,6 +56,8 @@ const cabinet = (atMinute: number, value: number, deviceId = 'fr-1'): TelemetryR
   metrics: { cabinet_temp: value },
 })
 const status = (online: boolean, deviceId = 'fr-1'): StatusRecord => ({ kind: 'status', deviceId, time: 0, receivedAt: 0, online, details: {} })
+/** the status the broker publishes as a device's last will when its connection is lost */
+const lastWill = (deviceId = 'fr-1'): StatusRecord => ({ ...status(false, deviceId), will: true })
 
 const detection = (fields: Partial<Detection>) => expect.objectContaining(fields) as Detection
 const warm = (state: Detection['state'], atMinute: number, value: number) =>
@@ -255,13 +257,34 @@ describe('offline', () => {
     })
   })
 
-  it('takes a last will or clean disconnect as leaving: offline one heartbeat later unless back', () => {
+  it('takes a last will as leaving: offline one heartbeat later unless back', () => {
     const s = scheduler()
     s.run(({ cold, expectObservable }) => {
-      // leaves at 0 and is back within the heartbeat (a reboot); leaves again at 1.5 min, its will follows later
-      const source = cold<DeviceRecord>('a 30s b 1m c 3m d', { a: status(false), b: status(true), c: status(false), d: status(false) })
+      // loses its connection at 0 and is back within the heartbeat (a reboot); loses it again at 1.5 min, and
+      // another will (a second connection's) follows later
+      const source = cold<DeviceRecord>('a 30s b 1m c 3m d', { a: lastWill(), b: status(true), c: lastWill(), d: lastWill() })
       expectObservable(source.pipe(watch(s))).toBe('2m 30s 2ms r', {
         r: detection({ state: 'raised', time: 1 * minute + 30_000 + 2, detail: 'disconnected and not back within 1m' }),
+      })
+    })
+  })
+
+  it('takes a device that says it is switched off as no fault: not watched until it next reports', () => {
+    const s = scheduler()
+    s.run(({ cold, expectObservable }) => {
+      // switched off at 0 and silent for an hour (20 windows): nothing; back at 60 min, silent again: offline 3 min later
+      const source = cold<DeviceRecord>('a 60m b 10m |', { a: status(false), b: cabinet(0, 5) })
+      expectObservable(source.pipe(watch(s))).toBe('63m 1ms r 7m |', { r: detection({ state: 'raised', detail: 'nothing heard for 3m' }) })
+    })
+  })
+
+  it('clears an offline device that says it is being switched off, and then watches it no more', () => {
+    const s = scheduler()
+    s.run(({ cold, expectObservable }) => {
+      const source = cold<DeviceRecord>('a 5m b 30m |', { a: cabinet(0, 5), b: status(false) })
+      expectObservable(source.pipe(watch(s))).toBe('3m r 2m c 30m |', {
+        r: detection({ state: 'raised', time: 0 }),
+        c: detection({ state: 'cleared', time: 5 * minute + 1 }),
       })
     })
   })

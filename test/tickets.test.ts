@@ -214,4 +214,22 @@ describe.each(backends())('offline detection on the %s backend', (backend) => {
     expect(t.trigger).toBe('offline')
     client.end(true)
   })
+
+  it('a device its owner switches off (it says online: false itself) is not a fault', async () => {
+    const switchedOff = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'pump-3', await fl.registerDevice('pump-3', { model: 'TP-1', purchasedAt: dateBefore(1) }), {
+      will: { topic: 'devices/pump-3/status', payload: Buffer.from('{"online":false}'), qos: 1, retain: false },
+    })
+    await switchedOff.publishAsync('devices/pump-3/status', JSON.stringify({ online: false }), { qos: 1 })
+    await switchedOff.endAsync() // a clean DISCONNECT: no will
+    // A device of the same model that loses its connection afterwards: once its ticket is there, a ticket
+    // for the switched-off one would have been due (its grace started first) and opened before it.
+    const lost = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'pump-4', await fl.registerDevice('pump-4', { model: 'TP-1', purchasedAt: dateBefore(1) }), {
+      will: { topic: 'devices/pump-4/status', payload: Buffer.from('{"online":false}'), qos: 1, retain: false },
+    })
+    await lost.publishAsync('devices/pump-4/status', JSON.stringify({ online: true }), { qos: 1 })
+    lost.stream.destroy()
+    await eventually(async () => (await fl.api('GET', '/api/tickets?deviceId=pump-4')).body.tickets[0])
+    expect((await fl.api('GET', '/api/tickets?deviceId=pump-3')).body.tickets).toEqual([])
+    lost.end(true)
+  })
 })

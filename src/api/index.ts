@@ -1,2 +1,2 @@
 export { buildApi } from './app.js'
-export { resolveApiTokenHash } from './api-token.js'
+export { resolveApiToken } from './api-token.js'

@@ -81,9 +81,11 @@ export async function startBroker(
       if (access.isOwnCommand(client, packet.topic)) return done(null)
       const deviceId = access.device(client)!
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
+      // aedes authorizes the will it publishes for a lost connection as this very packet: a device switched off is not a fault.
+      const will = packet === (client as { will?: unknown }).will ? { will: true as const } : {}
       // The callback is the PUBACK: for QoS 1 it waits until the message is durable, and while it waits
       // aedes reads nothing more from this client, which is the backpressure on a full write queue.
-      deps.receive({ deviceId, topic: packet.topic, payload, qos: packet.qos, dup: packet.dup, messageId: packet.messageId }).then(
+      deps.receive({ deviceId, topic: packet.topic, payload, qos: packet.qos, dup: packet.dup, messageId: packet.messageId, ...will }).then(
         () => done(null),
         (err: Error) => done(err),
       )

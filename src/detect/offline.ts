@@ -12,7 +12,7 @@ interface Watch {
   /** when it counts as offline unless heard from again */
   due: number
   open: boolean
-  /** the last thing heard was `online: false` */
+  /** the last thing heard was the last will the broker published for a lost connection */
   disconnected: boolean
   timer?: Subscription
   timerAt: number
@@ -23,10 +23,12 @@ const roundedDuration = (ms: number) => formatDuration(Math.round(ms / 1000) * 1
 
 /**
  * Raises `offline` for a registered device silent for its model's window (heartbeat × missed heartbeats); the
- * next record of any kind clears it. A status with `online: false` (a clean disconnect, or the last will the
- * broker publishes for a lost connection) does not clear and does not wait out the whole window: the device
- * has said it is gone, so it is offline one heartbeat later unless it comes back. That one heartbeat of grace
- * keeps a reboot or firmware update from opening a ticket. The raise is dated when the device was last heard.
+ * next record of any kind clears it. The last will the broker publishes for a lost connection (`online: false`,
+ * marked `will`) does not clear and does not wait out the whole window: the connection is gone, so the device
+ * is offline one heartbeat later unless it comes back. That one heartbeat of grace keeps a reboot or firmware
+ * update from opening a ticket. A device that says `online: false` itself is being switched off by its owner,
+ * which is not a fault (issue 9): it is not expected to report, and is not watched, until it next sends
+ * anything. The raise is dated when the device was last heard.
  *
  * Seeded with `initial.lastSeen`, devices silent since before a restart are watched from their last contact;
  * seeded `offline` transitions that are raised are not raised again.
@@ -64,6 +66,12 @@ export function offline(
         watch.timer = scheduler.schedule(() => expire(deviceId, watch), Math.max(0, due - scheduler.now()))
       }
 
+      const unwatch = (watch: Watch) => {
+        watch.timer?.unsubscribe()
+        watch.timer = undefined
+        watch.due = watch.timerAt = Infinity
+      }
+
       const expire = (deviceId: string, watch: Watch) => {
         watch.timer = undefined
         const rule = ruleOf(deviceId)
@@ -97,19 +105,21 @@ export function offline(
           if (!rule) return
           const now = scheduler.now()
           const leaving = record.kind === 'status' && record.online === false
+          const lost = leaving && record.will === true
           let watch = watches.get(record.deviceId)
           if (!watch) {
             watch = { lastSeen: now, due: Infinity, open: false, disconnected: false, timerAt: Infinity }
             watches.set(record.deviceId, watch)
           }
           if (watch.open) {
-            if (leaving) return // still gone: a last will is not the device talking
+            if (lost) return // still gone: a last will is not the device talking
             watch.open = false
             subscriber.next(detection(record.deviceId, rule, 'cleared', now, `heard from again after ${roundedDuration(now - watch.lastSeen)}`))
           }
           watch.lastSeen = now
-          watch.disconnected = leaving
-          watchUntil(record.deviceId, watch, now + (leaving ? rule.heartbeat : offlineWindowMs(rule)))
+          watch.disconnected = lost
+          if (leaving && !lost) return unwatch(watch) // switched off: nothing is due until it is back
+          watchUntil(record.deviceId, watch, now + (lost ? rule.heartbeat : offlineWindowMs(rule)))
         },
         error: (err) => subscriber.error(err),
         complete: () => subscriber.complete(),

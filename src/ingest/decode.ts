@@ -22,6 +22,8 @@ export interface Publish {
   topic: string
   payload: Buffer
   receivedAt: number
+  /** the broker's publish of the device's last will */
+  will?: true
 }
 
 export type Decoded =
@@ -103,7 +105,7 @@ export function decode(publish: Publish, limits: DecodeLimits): Decoded {
     }
     case 'status': {
       const { ts, seq: _seq, online, fw, ...details } = parsed.data as StatusPayload
-      records.push({ kind: 'status', deviceId, time: toMillis(ts, receivedAt), receivedAt, online, fw, details })
+      records.push({ kind: 'status', deviceId, time: toMillis(ts, receivedAt), receivedAt, online, fw, details, ...(publish.will && { will: true }) })
       break
     }
   }

@@ -30,6 +30,8 @@ export interface StatusRecord {
   receivedAt: number
   online?: boolean
   fw?: string
+  /** the broker published it as the device's last will (a lost connection), not the device itself */
+  will?: true
   /** any other keys the device sent */
   details: Record<string, unknown>
 }

@@ -25,6 +25,8 @@ export interface SpawnOptions {
   cwd?: string
   /** FAULTLINE_API_TOKEN and the bearer token api() sends (default CHILD_API_TOKEN) */
   apiToken?: string
+  /** how to run it instead of `node --import tsx src/main.ts`, e.g. ['npm', 'start'] (nodeArgs and imports then unused) */
+  command?: [string, ...string[]]
 }
 
 export interface ChildFaultline {
@@ -48,7 +50,7 @@ const WARN = 40
 
 /** Starts Faultline in a child process with the given FAULTLINE_* / DATABASE_URL settings and waits until it listens. */
 export async function spawnFaultline(settings: Record<string, string>, options: number | SpawnOptions = {}): Promise<ChildFaultline> {
-  const { timeoutMs = 60_000, nodeArgs = [], imports = [], ipc = false, cwd = root, apiToken = CHILD_API_TOKEN } =
+  const { timeoutMs = 60_000, nodeArgs = [], imports = [], ipc = false, cwd = root, apiToken = CHILD_API_TOKEN, command } =
     typeof options === 'number' ? { timeoutMs: options } : options
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) {
@@ -60,10 +62,11 @@ export async function spawnFaultline(settings: Record<string, string>, options: 
     FAULTLINE_HTTP_PORT: '0',
     FAULTLINE_API_TOKEN: apiToken,
     FAULTLINE_LOG_LEVEL: 'info',
+    FAULTLINE_LOG_FORMAT: 'json',
     ...settings,
   })
-  const args = [...nodeArgs, '--import', 'tsx', ...imports.flatMap((m) => ['--import', m]), 'src/main.ts']
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])] })
+  const [file, ...args] = command ?? [process.execPath, ...nodeArgs, '--import', 'tsx', ...imports.flatMap((m) => ['--import', m]), 'src/main.ts']
+  const child = spawn(file, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])] })
   const logs: Record<string, unknown>[] = []
   const warnings: string[] = []
   let stderr = ''
@@ -99,7 +102,9 @@ export async function spawnFaultline(settings: Record<string, string>, options: 
   try {
     ports = await listening
   } catch (err) {
-    child.kill('SIGKILL')
+    // SIGTERM first: a launcher in between (npm) passes it on, where a SIGKILL would orphan Faultline under it.
+    child.kill('SIGTERM')
+    setTimeout(() => child.kill('SIGKILL'), 5_000).unref()
     throw err
   }
 
