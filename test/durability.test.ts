@@ -6,14 +6,13 @@ import path from 'node:path'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Config } from '../src/config/index.js'
-import { openEmbeddedDatabase } from '../src/store/embedded/index.js'
-import { openServerDatabase } from '../src/store/server/index.js'
 import { spawnFaultline } from './support/child-faultline.js'
 import { backends, eventually, startTest, startTestInstance, testConfig, type TestInstance } from './support/faultline.js'
 import { metricValue } from './support/metrics.js'
 import { connectDevice, tcpUrl } from './support/mqtt.js'
 import { isPuback, rawConnect } from './support/mqtt-wire.js'
 import { throwawayCluster, type ThrowawayCluster } from './support/postgres.js'
+import { readStored } from './support/stored.js'
 
 const hasServer = backends().includes('server')
 
@@ -36,14 +35,8 @@ const waitForCount = (api: TestInstance['api'], deviceId: string, n: number, tim
   }, timeoutMs)
 
 /** Telemetry rows of a device, read from the database itself while no Faultline runs on it. */
-async function storedRows(config: Config, deviceId: string): Promise<number> {
-  const db = config.databaseUrl ? await openServerDatabase(config.databaseUrl, () => {}) : await openEmbeddedDatabase(path.join(config.dataDir, 'pglite'))
-  try {
-    return (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry WHERE device_id = $1', [deviceId])).rows[0]!.n
-  } finally {
-    await db.close()
-  }
-}
+const storedRows = (config: Config, deviceId: string) =>
+  readStored(config, async (db) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry WHERE device_id = $1', [deviceId])).rows[0]!.n)
 
 const walDir = (dataDir: string) => path.join(dataDir, 'wal')
 const walSegments = (dataDir: string) => (existsSync(walDir(dataDir)) ? readdirSync(walDir(dataDir)).filter((f) => f.endsWith('.wal')) : [])
