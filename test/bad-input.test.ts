@@ -249,6 +249,8 @@ const escapedNul: [what: string, channel: string, payload: string, fate: Fate][]
   ['an event detail', 'events', '{"type":"fault","code":"E1","detail":"open\\u0000circuit"}', { ...none, events: [{ type: 'fault', code: 'E1', detail: 'open\uFFFDcircuit' }] }],
   ['a status fw', 'status', '{"online":true,"fw":"2.1\\u0000"}', { ...none, status: [{ online: true, fw: '2.1\uFFFD', details: {} }] }],
   ['a status detail value', 'status', '{"online":true,"note":"a\\u0000b"}', { ...none, status: [{ online: true, fw: null, details: { note: 'a\uFFFDb' } }] }],
+  // An escaped backslash before "u0000" is the device's text, kept as sent; an escaped NUL after it is still replaced.
+  ['a backslash before u0000', 'events', '{"type":"fault","code":"E1","detail":"C:\\\\u0000 then \\\\\\u0000"}', { ...none, events: [{ type: 'fault', code: 'E1', detail: 'C:\\u0000 then \\\uFFFD' }] }],
   // The replacement is no letter: a metric name with it breaks the name's pattern, and says so.
   ['a metric name', 'telemetry', '{"metrics":{"a\\u0000b":1}}', { ...none, deadLetters: [{ reason: 'schema: metrics.a\uFFFDb: Invalid key in record', payload_head: '{"metrics":{"a\\u0000b":1}}' }] }],
 ]
