@@ -85,14 +85,19 @@ describe.each(backends())('QoS 1 redelivery on the %s backend', (backend) => {
     const payload = Buffer.from(JSON.stringify({ metrics: { nots_temp: 3, nots_door: 0 } }))
     const before = await rowsWritten()
     const conn = await rawConnect(fl.faultline.mqttPort, 'dup-1', token)
+    const sent = Date.now()
     conn.send({ cmd: 'publish', qos: 1, dup: false, retain: false, messageId: 7, topic, payload })
     await conn.waitFor(isPuback(7))
-    // The first delivery is stored before the resend, so the resend's receive time is certainly later.
+    const acked = Date.now()
     const [first] = await eventually(async () => {
       const p = await points(fl.api, 'dup-1', 'nots_temp')
       return p.length === 1 ? p : undefined
     })
-    expect(Date.now()).toBeGreaterThan(Date.parse(first!.time))
+    // Without a ts the point is dated at its receive time, stamped between the send and the PUBACK.
+    expect(Date.parse(first!.time)).toBeGreaterThanOrEqual(sent)
+    expect(Date.parse(first!.time)).toBeLessThanOrEqual(acked)
+    // The resend goes out once the clock has moved past that receive time: a fresh receive time would differ from it.
+    await eventually(async () => (Date.now() > Date.parse(first!.time) ? true : undefined))
     conn.send({ cmd: 'publish', qos: 1, dup: true, retain: false, messageId: 7, topic, payload })
     await eventually(async () => (conn.received.filter(isPuback(7)).length === 2 ? true : undefined))
     await conn.close()
