@@ -28,11 +28,11 @@ async function points(api: TestInstance['api'], deviceId: string, metric?: strin
   return res.body.points
 }
 
-const waitForCount = (api: TestInstance['api'], deviceId: string, n: number, timeoutMs?: number) =>
+const waitForCount = (api: TestInstance['api'], deviceId: string, n: number) =>
   eventually(async () => {
     const p = await points(api, deviceId)
     return p.length >= n ? p : undefined
-  }, timeoutMs)
+  })
 
 /** Telemetry rows of a device, read from the database itself while no Faultline runs on it. */
 const storedRows = (config: Config, deviceId: string) =>
@@ -159,7 +159,7 @@ describe.each(backends())('a crash right after the PUBACKs on the %s backend', (
       expect(walEntries(config.dataDir)).toBeGreaterThanOrEqual(1000)
 
       restarted = await startTestInstance(config)
-      const stored = await waitForCount(restarted.api, 'kill-1', 1000, 30_000)
+      const stored = await waitForCount(restarted.api, 'kill-1', 1000)
       expect(stored).toHaveLength(1000)
       expect(stored.map((p) => p.value)).toEqual(Array.from({ length: 1000 }, (_, i) => i))
       expect(stored[0]!.time).toBe(new Date(t0).toISOString())
@@ -275,7 +275,7 @@ describe.skipIf(!hasServer)('a database outage on the server backend', () => {
 
       cluster.start()
       await publishQos1(client, topic, t0, 200, 300)
-      const stored = await waitForCount(fl.api, 'outage-1', 300, 30_000)
+      const stored = await waitForCount(fl.api, 'outage-1', 300)
       expect(stored.map((p) => p.value)).toEqual(Array.from({ length: 300 }, (_, i) => i))
       expect(await metricValue(fl.faultline.httpPort, 'faultline_write_retries_total')).toBeGreaterThan(0)
       await client.endAsync()
@@ -302,7 +302,7 @@ describe.skipIf(!hasServer)('a database outage on the server backend', () => {
       await eventually(async () => ((await metric('faultline_backpressure_waits_total')) > 0 ? true : undefined))
       // Let the writer fail a few more times with the database still down: no PUBACK beyond the queue's room goes out.
       const retries = await metric('faultline_write_retries_total')
-      await eventually(async () => ((await metric('faultline_write_retries_total')) >= retries + 3 ? true : undefined), 30_000)
+      await eventually(async () => ((await metric('faultline_write_retries_total')) >= retries + 3 ? true : undefined))
       expect(acked).toBeGreaterThan(0)
       expect(acked).toBeLessThanOrEqual(50)
       expect(await metric('faultline_write_queue_rows')).toBeLessThanOrEqual(50)
@@ -310,7 +310,7 @@ describe.skipIf(!hasServer)('a database outage on the server backend', () => {
       cluster.start()
       await Promise.all(publishes)
       expect(acked).toBe(200)
-      const stored = await waitForCount(fl.api, 'press-1', 200, 30_000)
+      const stored = await waitForCount(fl.api, 'press-1', 200)
       expect(stored.map((p) => p.value)).toEqual(Array.from({ length: 200 }, (_, i) => i))
       await client.endAsync()
     } finally {

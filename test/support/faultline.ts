@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../src/config/index.js'
 import { createLogger, startFaultline, type Faultline } from '../../src/main.js'
 import { apiClient, registerDevice, type ApiCall } from './api-client.js'
 import { freshDatabase, sharedClusterUrl } from './postgres.js'
+import { OUTCOME_WAIT_MS } from './waits.js'
 
 export const API_TOKEN = 'test-api-token-0123456789abcdef'
 
@@ -60,7 +61,7 @@ export async function startTest(backend: Backend, env: Record<string, string> = 
 }
 
 /** Polls until check returns a value that is not undefined: for reading back what the writer stores. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = OUTCOME_WAIT_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await check()
