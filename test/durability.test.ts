@@ -13,6 +13,7 @@ import { connectDevice, tcpUrl } from './support/mqtt.js'
 import { isPuback, rawConnect } from './support/mqtt-wire.js'
 import { throwawayCluster, type ThrowawayCluster } from './support/postgres.js'
 import { readStored } from './support/stored.js'
+import { startsWithin } from './support/waits.js'
 
 const hasServer = backends().includes('server')
 
@@ -134,7 +135,7 @@ describe.each(backends())('QoS 1 redelivery on the %s backend', (backend) => {
   })
 })
 
-describe.each(backends())('a crash right after the PUBACKs on the %s backend', (backend) => {
+describe.each(backends())('a crash right after the PUBACKs on the %s backend', startsWithin(2), (backend) => {
   it('loses none of 1,000 acknowledged QoS 1 messages when Faultline is killed with SIGKILL at the last PUBACK', async () => {
     const config = await testConfig(backend)
     const child = await spawnFaultline({
@@ -194,7 +195,7 @@ describe.each(backends())('a crash right after the PUBACKs on the %s backend', (
   })
 })
 
-describe.each(backends())('graceful shutdown on the %s backend', (backend) => {
+describe.each(backends())('graceful shutdown on the %s backend', startsWithin(2), (backend) => {
   const slowWriter = { FAULTLINE_WRITER_FLUSH_MS: '60000', FAULTLINE_WRITER_BATCH_ROWS: '100000' }
 
   it('close() writes all 500 accepted QoS 0 messages at once (not after the flush interval) and leaves no log segment', async () => {
@@ -246,7 +247,7 @@ describe.each(backends())('graceful shutdown on the %s backend', (backend) => {
   })
 })
 
-describe.skipIf(!hasServer)('a database outage on the server backend', () => {
+describe.skipIf(!hasServer)('a database outage on the server backend', startsWithin(1), () => {
   let cluster: ThrowawayCluster
   beforeAll(async () => {
     cluster = await throwawayCluster()

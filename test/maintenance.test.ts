@@ -7,8 +7,9 @@ import { backends, eventually, startTestInstance, testConfig, type TestInstance 
 import { metricValue } from './support/metrics.js'
 import { connectDevice, tcpUrl } from './support/mqtt.js'
 import { freshDatabase, sharedClusterUrl } from './support/postgres.js'
+import { startsWithin } from './support/waits.js'
 
-describe.each(backends())('maintenance tickets on the %s backend', (backend) => {
+describe.each(backends())('maintenance tickets on the %s backend', startsWithin(2), (backend) => {
   let fl: TestInstance | undefined
   afterEach(async () => {
     await fl?.close()
@@ -135,7 +136,7 @@ describe.each(backends())('maintenance tickets on the %s backend', (backend) => 
   })
 })
 
-describe.runIf(sharedClusterUrl)('maintenance with two Faultline processes on one database', () => {
+describe.runIf(sharedClusterUrl)('maintenance with two Faultline processes on one database', startsWithin(2), () => {
   it('opens one ticket per due occurrence, whichever process gets there first', async () => {
     const clock = new ManualClock(Date.parse('2026-01-10T08:00:00Z'))
     const url = await freshDatabase()

@@ -13,6 +13,7 @@ import { openServerDatabase } from '../src/store/server/index.js'
 import { MigrationError, openStore, type Database } from '../src/store/index.js'
 import { backends, startTestInstance, testConfig, type Backend } from './support/faultline.js'
 import { freshDatabase, sharedClusterUrl } from './support/postgres.js'
+import { startsWithin } from './support/waits.js'
 
 const migrationsDir = fileURLToPath(new URL('../migrations', import.meta.url))
 const silent = createLogger('silent')
@@ -78,7 +79,8 @@ async function connectionsTo(url: string): Promise<number> {
   }
 }
 
-describe.each(backends())('migrations on the %s backend', (backend) => {
+// Each test opens the database two or three times itself.
+describe.each(backends())('migrations on the %s backend', startsWithin(3), (backend) => {
   it('a fresh start applies every migration, those needing TimescaleDB exactly where it is available, each recorded as finished', async () => {
     const at = await newLocation(backend)
     const available = await timescaleAvailable(backend, at)
