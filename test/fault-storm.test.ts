@@ -9,8 +9,7 @@ import { freshDatabase, sharedClusterUrl } from './support/postgres.js'
 const DEVICES = 1_000
 const FRIDGE = 'BCD-516WDVL'
 /**
- * What the storm may take on a loaded 2-core CI machine, end to end (registering, connecting, publishing,
- * ticketing). Every wait inside it waits for its outcome until this budget is spent, rather than for a fixed
+ * What the storm may take on a loaded 2-core CI machine, end to end (connecting, publishing, ticketing). Every wait inside it waits for its outcome until this budget is spent, rather than for a fixed
  * time that a loaded machine can exceed: a step taking long is not a failure unless the whole storm is too slow.
  * Measured on 2 cores at a load average of 20: 1,000 tickets in 127 s embedded, 20 s on the server.
  */
@@ -47,12 +46,15 @@ describe.each(backends())('a fault storm on the %s backend', (backend) => {
   // Closing writes what was accepted: after a failed storm that can be up to all of it.
   afterAll(() => fl?.close(), STORM_BUDGET_MS)
 
-  it('1,000 devices raising the same code, with redeliveries and repeats, open exactly 1,000 tickets', { timeout: STORM_BUDGET_MS + 30_000 }, async () => {
-    const deadline = Date.now() + STORM_BUDGET_MS
-    const remaining = () => Math.max(1, deadline - Date.now())
+  // Registering the devices is setup, not the storm: it gets a budget of its own.
+  it('1,000 devices raising the same code, with redeliveries and repeats, open exactly 1,000 tickets', { timeout: 2 * STORM_BUDGET_MS + 30_000 }, async () => {
     const ids = Array.from({ length: DEVICES }, (_, i) => `storm-${String(i).padStart(4, '0')}`)
     const tokens: string[] = []
+    const registering = Date.now()
     for (const id of ids) tokens.push(await fl.registerDevice(id, { model: FRIDGE, purchasedAt: '2026-01-10' }))
+    console.log(`fault storm (${backend}): ${DEVICES} devices registered in ${Date.now() - registering} ms`)
+    const deadline = Date.now() + STORM_BUDGET_MS
+    const remaining = () => Math.max(1, deadline - Date.now())
     // Each connection is dropped when the test ends, however it ends (test/support/cleanup.ts).
     const clients = await Promise.all(ids.map((id, i) => rawConnect(fl.faultline.mqttPort, id, tokens[i]!, undefined, remaining())))
 
