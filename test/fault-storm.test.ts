@@ -9,8 +9,9 @@ import { freshDatabase, sharedClusterUrl } from './support/postgres.js'
 const DEVICES = 1_000
 const FRIDGE = 'BCD-516WDVL'
 /**
- * What the storm may take on a loaded 2-core CI machine, end to end (connecting, publishing, ticketing). Every wait inside it waits for its outcome until this budget is spent, rather than for a fixed
- * time that a loaded machine can exceed: a step taking long is not a failure unless the whole storm is too slow.
+ * What the storm may take on a loaded 2-core CI machine, end to end (connecting, publishing, ticketing). Every
+ * wait inside it waits for its outcome until this budget is spent, rather than for a fixed time that a loaded
+ * machine can exceed: a step taking long is not a failure unless the whole storm is too slow.
  * Measured on 2 cores at a load average of 20: 1,000 tickets in 127 s embedded, 20 s on the server.
  */
 const STORM_BUDGET_MS = 300_000
