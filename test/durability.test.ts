@@ -135,8 +135,8 @@ describe.each(backends())('QoS 1 redelivery on the %s backend', (backend) => {
   })
 })
 
-describe.each(backends())('a crash right after the PUBACKs on the %s backend', startsWithin(2), (backend) => {
-  it('loses none of 1,000 acknowledged QoS 1 messages when Faultline is killed with SIGKILL at the last PUBACK', async () => {
+describe.each(backends())('a crash right after the PUBACKs on the %s backend', (backend) => {
+  it('loses none of 1,000 acknowledged QoS 1 messages when Faultline is killed with SIGKILL at the last PUBACK', startsWithin(2), async () => {
     const config = await testConfig(backend)
     const child = await spawnFaultline({
       FAULTLINE_DATA_DIR: config.dataDir,
@@ -170,7 +170,7 @@ describe.each(backends())('a crash right after the PUBACKs on the %s backend', s
     }
   })
 
-  it('stores a dead letter accepted before a crash once, not again on the replay after the restart', async () => {
+  it('stores a dead letter accepted before a crash once, not again on the replay after the restart', startsWithin(2), async () => {
     const config = await testConfig(backend)
     const child = await spawnFaultline({ FAULTLINE_DATA_DIR: config.dataDir, ...(config.databaseUrl ? { DATABASE_URL: config.databaseUrl } : {}) })
     let restarted: TestInstance | undefined
@@ -195,10 +195,10 @@ describe.each(backends())('a crash right after the PUBACKs on the %s backend', s
   })
 })
 
-describe.each(backends())('graceful shutdown on the %s backend', startsWithin(2), (backend) => {
+describe.each(backends())('graceful shutdown on the %s backend', (backend) => {
   const slowWriter = { FAULTLINE_WRITER_FLUSH_MS: '60000', FAULTLINE_WRITER_BATCH_ROWS: '100000' }
 
-  it('close() writes all 500 accepted QoS 0 messages at once (not after the flush interval) and leaves no log segment', async () => {
+  it('close() writes all 500 accepted QoS 0 messages at once (not after the flush interval) and leaves no log segment', startsWithin(2), async () => {
     const fl = await startTest(backend, slowWriter)
     const token = await fl.registerDevice('bye-1')
     const client = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'bye-1', token)
@@ -224,7 +224,7 @@ describe.each(backends())('graceful shutdown on the %s backend', startsWithin(2)
     }
   })
 
-  it('SIGTERM: the process stops accepting, writes all 500 accepted QoS 0 messages, and exits 0', async () => {
+  it('SIGTERM: the process stops accepting, writes all 500 accepted QoS 0 messages, and exits 0', startsWithin(2), async () => {
     const config = await testConfig(backend)
     const child = await spawnFaultline({ FAULTLINE_DATA_DIR: config.dataDir, ...(config.databaseUrl ? { DATABASE_URL: config.databaseUrl } : {}), ...slowWriter })
     try {
@@ -247,14 +247,14 @@ describe.each(backends())('graceful shutdown on the %s backend', startsWithin(2)
   })
 })
 
-describe.skipIf(!hasServer)('a database outage on the server backend', startsWithin(1), () => {
+describe.skipIf(!hasServer)('a database outage on the server backend', () => {
   let cluster: ThrowawayCluster
   beforeAll(async () => {
     cluster = await throwawayCluster()
   })
   afterAll(() => cluster?.destroy())
 
-  it('keeps acknowledging QoS 1 from the log while the database is down, retries, and stores everything once it is back', async () => {
+  it('keeps acknowledging QoS 1 from the log while the database is down, retries, and stores everything once it is back', startsWithin(1), async () => {
     const fl = await startTest('server', { DATABASE_URL: cluster.url })
     try {
       const token = await fl.registerDevice('outage-1')
@@ -285,7 +285,7 @@ describe.skipIf(!hasServer)('a database outage on the server backend', startsWit
     }
   })
 
-  it('pushes back when the write queue is full: PUBACKs stall while the database is down, then all complete and are stored', async () => {
+  it('pushes back when the write queue is full: PUBACKs stall while the database is down, then all complete and are stored', startsWithin(1), async () => {
     const fl = await startTest('server', { DATABASE_URL: cluster.url, FAULTLINE_WRITER_QUEUE_ROWS: '50' })
     try {
       const token = await fl.registerDevice('press-1')
