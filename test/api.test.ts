@@ -10,11 +10,10 @@ const registeredRoutes = await listApiRoutes()
 describe.each(backends())('HTTP API on the %s backend', (backend) => {
   let fl: TestInstance
   let base: string
-  let xToken: string
   beforeAll(async () => {
     fl = await startTest(backend)
     base = `http://127.0.0.1:${fl.faultline.httpPort}`
-    xToken = await fl.registerDevice('x')
+    await fl.registerDevice('x') // the routes below name it: a refusal is not a 404
   })
   afterAll(() => fl?.close())
 
@@ -56,11 +55,17 @@ describe.each(backends())('HTTP API on the %s backend', (backend) => {
       },
     )
 
-    it('did not act on any refused request: no device registered, no token rotated, no ticket opened', async () => {
-      expect((await fl.api('GET', '/api/devices/unauth-1')).status).toBe(404)
-      expect((await fl.api('GET', '/api/tickets')).body.tickets).toEqual([])
-      // x's original token still connects: none of the refused POST /token requests rotated it.
-      const client = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'x', xToken)
+    it('does not act on a refused request: no device registered, no token rotated, no ticket opened', async () => {
+      const token = await fl.registerDevice('unauth-rot')
+      for (const [what, headers] of credentials) {
+        expect((await request('POST', '/api/devices', headers, newDevice('unauth-2'))).status, what).toBe(401)
+        expect((await request('POST', '/api/devices/unauth-rot/token', headers)).status, what).toBe(401)
+        expect((await request('POST', '/api/tickets', headers, { deviceId: 'unauth-rot', by: 'desk', title: 'refused' })).status, what).toBe(401)
+      }
+      expect((await fl.api('GET', '/api/devices/unauth-2')).status).toBe(404)
+      expect((await fl.api('GET', '/api/tickets?deviceId=unauth-rot')).body.tickets).toEqual([])
+      // The original token still connects: none of the refused POST /token requests rotated it.
+      const client = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'unauth-rot', token)
       await client.endAsync()
     })
 

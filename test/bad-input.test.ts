@@ -7,6 +7,7 @@ import { backends, eventually, startTest, type TestInstance } from './support/fa
 import { metricValue } from './support/metrics.js'
 import { connectDevice, tcpUrl, wsUrl } from './support/mqtt.js'
 import { bareConnect, connectPacket } from './support/bare-mqtt.js'
+import { readStored } from './support/stored.js'
 
 interface DeadLetter {
   id: unknown
@@ -235,27 +236,49 @@ describe.each(backends())('a raw NUL byte on the %s backend', (backend) => {
   })
 })
 
-// JSON's \u0000 escape is valid JSON and passes the schemas: the strings it makes must still be storable.
-const escapedNul: [what: string, channel: string, payload: string][] = [
-  ['an event detail', 'events', '{"type":"fault","code":"E1","detail":"open\\u0000circuit"}'],
-  ['a status fw', 'status', '{"online":true,"fw":"2.1\\u0000"}'],
-  ['a status detail value', 'status', '{"online":true,"note":"a\\u0000b"}'],
+// JSON's \u0000 escape is valid JSON and passes the schemas, but PostgreSQL's text and jsonb refuse NUL: decode
+// stores each such string with U+FFFD in its place (src/ingest/decode.ts). Each case asserts the message's own
+// fate, read from the database after close, and that nothing else of the device's went anywhere.
+interface Fate {
+  events: { type: string; code: string; detail: string | null }[]
+  status: { online: boolean | null; fw: string | null; details: unknown }[]
+  deadLetters: { reason: string; payload_head: string }[]
+}
+const none: Fate = { events: [], status: [], deadLetters: [] }
+const escapedNul: [what: string, channel: string, payload: string, fate: Fate][] = [
+  ['an event detail', 'events', '{"type":"fault","code":"E1","detail":"open\\u0000circuit"}', { ...none, events: [{ type: 'fault', code: 'E1', detail: 'open\uFFFDcircuit' }] }],
+  ['a status fw', 'status', '{"online":true,"fw":"2.1\\u0000"}', { ...none, status: [{ online: true, fw: '2.1\uFFFD', details: {} }] }],
+  ['a status detail value', 'status', '{"online":true,"note":"a\\u0000b"}', { ...none, status: [{ online: true, fw: null, details: { note: 'a\uFFFDb' } }] }],
+  // An escaped backslash before "u0000" is the device's text, kept as sent; an escaped NUL after it is still replaced.
+  ['a backslash before u0000', 'events', '{"type":"fault","code":"E1","detail":"C:\\\\u0000 then \\\\\\u0000"}', { ...none, events: [{ type: 'fault', code: 'E1', detail: 'C:\\u0000 then \\\uFFFD' }] }],
+  // The replacement is no letter: a metric name with it breaks the name's pattern, and says so.
+  ['a metric name', 'telemetry', '{"metrics":{"a\\u0000b":1}}', { ...none, deadLetters: [{ reason: 'schema: metrics.a\uFFFDb: Invalid key in record', payload_head: '{"metrics":{"a\\u0000b":1}}' }] }],
 ]
-describe.each(backends().flatMap((b) => escapedNul.map((c) => [b, ...c] as const)))('an escaped NUL on the %s backend, in %s', (backend, _what, channel, payload) => {
+describe.each(backends().flatMap((b) => escapedNul.map((c) => [b, ...c] as const)))('an escaped NUL on the %s backend, in %s', (backend, _what, channel, payload, fate) => {
   let fl: TestInstance
   beforeAll(async () => {
     fl = await startTest(backend)
   })
   afterAll(() => closeWithin(fl, 3_000))
-  const { metric, points } = helpers(() => fl)
+  const { metric, points, stored } = helpers(() => fl)
 
-  it('is stored or dead-lettered without jamming the writer for the messages after it', async () => {
+  it('is stored with U+FFFD for the NUL, or dead-lettered, exactly once, without jamming the writer for the messages after it', async () => {
     const client = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'nul-2', await fl.registerDevice('nul-2'))
-    await client.publishAsync(`devices/nul-2/${channel}`, payload, { qos: 1 })
-    await client.publishAsync('devices/nul-2/telemetry', telemetry({ after: 1 }), { qos: 1 })
-    client.end(true)
-    // Shorter than the default wait: a jammed writer never gets there, and the retry count below says why.
-    const after = await eventually(async () => ((await points('nul-2')).length > 0 ? 'stored' : undefined), 5_000).catch(() => 'not stored')
-    expect({ after, writeRetries: await metric('faultline_write_retries_total') }).toEqual({ after: 'stored', writeRetries: 0 })
+    try {
+      await client.publishAsync(`devices/nul-2/${channel}`, payload, { qos: 1 })
+      await client.publishAsync('devices/nul-2/telemetry', telemetry({ after: 1 }), { qos: 1 })
+    } finally {
+      await client.endAsync(true)
+    }
+    await stored('nul-2', 'after')
+    expect((await points('nul-2')).map((p) => p.metric)).toEqual(['after'])
+    expect(await metric('faultline_write_retries_total')).toBe(0)
+    await fl.close()
+    const read = await readStored(fl.config, async (db) => ({
+      events: (await db.query('SELECT type, code, detail FROM device_events WHERE device_id = $1', ['nul-2'])).rows,
+      status: (await db.query('SELECT online, fw, details FROM device_status WHERE device_id = $1', ['nul-2'])).rows,
+      deadLetters: (await db.query('SELECT reason, payload_head FROM dead_letters WHERE device_id = $1', ['nul-2'])).rows,
+    }))
+    expect(read).toEqual(fate)
   })
 })

@@ -9,6 +9,8 @@ import mqtt, { type IClientOptions } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../src/config/index.js'
 import { backends, eventually, startTest, type TestInstance } from './support/faultline.js'
+import { closeWhenTestEnds } from './support/cleanup.js'
+import { OUTCOME_WAIT_MS } from './support/waits.js'
 
 const run = promisify(execFile)
 
@@ -175,7 +177,8 @@ describe.each(backends())('MQTT over TLS on the %s backend', (backend) => {
   /** How a connection attempt ended: connected, refused with an error, or closed without a CONNACK. */
   const attempt = (url: string, options: IClientOptions) =>
     new Promise<{ outcome: 'connected' | 'error' | 'closed'; client: mqtt.MqttClient; code?: number }>((resolve) => {
-      const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, ...options })
+      const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: OUTCOME_WAIT_MS, ...options })
+      closeWhenTestEnds(() => client.endAsync(true))
       client.once('connect', () => resolve({ outcome: 'connected', client }))
       client.once('error', (err) => resolve({ outcome: 'error', client, code: (err as { code?: number }).code }))
       client.once('close', () => resolve({ outcome: 'closed', client }))

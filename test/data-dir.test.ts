@@ -4,9 +4,10 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DataDirLocked } from '../src/store/index.js'
 import { startTestInstance, testConfig } from './support/faultline.js'
+import { startsWithin } from './support/waits.js'
 
 describe('the data dir', () => {
-  it('takes one Faultline at a time, and is free again once it stops or dies', async () => {
+  it('takes one Faultline at a time, and is free again once it stops or dies', startsWithin(3), async () => {
     const config = await testConfig('embedded')
     const first = await startTestInstance(config)
     await expect(startTestInstance(config)).rejects.toThrow(DataDirLocked)

@@ -3,9 +3,10 @@
 import { describe, expect, it } from 'vitest'
 import { backends, eventually, startTestInstance, testConfig } from './support/faultline.js'
 import { connectDevice, tcpUrl } from './support/mqtt.js'
+import { startsWithin } from './support/waits.js'
 
 describe.each(backends())('detectors across a restart on the %s backend', (backend) => {
-  it('resume from what is stored', async () => {
+  it('resume from what is stored', startsWithin(2), async () => {
     const config = await testConfig(backend)
     const first = await startTestInstance(config)
     const token = await first.registerDevice('rf-restart', { model: 'BCD-516WDVL', purchasedAt: '2026-03-01' })

@@ -7,11 +7,14 @@ import { backends, eventually, startTest, type TestInstance } from './support/fa
 import { metricValue } from './support/metrics.js'
 import { connectDevice, tcpUrl, wsUrl } from './support/mqtt.js'
 import { bareConnect, connectPacket } from './support/bare-mqtt.js'
+import { closeWhenTestEnds } from './support/cleanup.js'
+import { OUTCOME_WAIT_MS } from './support/waits.js'
 
 /** Connects and reports how the attempt ended, with the CONNACK when there was one. */
 function tryConnect(url: string, options: IClientOptions): Promise<{ client: MqttClient; connack?: mqtt.IConnackPacket; error?: Error & { code?: number } }> {
   return new Promise((resolve) => {
-    const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, ...options })
+    const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: OUTCOME_WAIT_MS, ...options })
+    closeWhenTestEnds(() => client.endAsync(true))
     client.once('connect', (connack) => resolve({ client, connack }))
     client.once('error', (error) => {
       client.end(true)

@@ -6,14 +6,14 @@ import path from 'node:path'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Config } from '../src/config/index.js'
-import { openEmbeddedDatabase } from '../src/store/embedded/index.js'
-import { openServerDatabase } from '../src/store/server/index.js'
 import { spawnFaultline } from './support/child-faultline.js'
 import { backends, eventually, startTest, startTestInstance, testConfig, type TestInstance } from './support/faultline.js'
 import { metricValue } from './support/metrics.js'
 import { connectDevice, tcpUrl } from './support/mqtt.js'
 import { isPuback, rawConnect } from './support/mqtt-wire.js'
 import { throwawayCluster, type ThrowawayCluster } from './support/postgres.js'
+import { readStored } from './support/stored.js'
+import { startsWithin } from './support/waits.js'
 
 const hasServer = backends().includes('server')
 
@@ -29,21 +29,15 @@ async function points(api: TestInstance['api'], deviceId: string, metric?: strin
   return res.body.points
 }
 
-const waitForCount = (api: TestInstance['api'], deviceId: string, n: number, timeoutMs?: number) =>
+const waitForCount = (api: TestInstance['api'], deviceId: string, n: number) =>
   eventually(async () => {
     const p = await points(api, deviceId)
     return p.length >= n ? p : undefined
-  }, timeoutMs)
+  })
 
 /** Telemetry rows of a device, read from the database itself while no Faultline runs on it. */
-async function storedRows(config: Config, deviceId: string): Promise<number> {
-  const db = config.databaseUrl ? await openServerDatabase(config.databaseUrl, () => {}) : await openEmbeddedDatabase(path.join(config.dataDir, 'pglite'))
-  try {
-    return (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry WHERE device_id = $1', [deviceId])).rows[0]!.n
-  } finally {
-    await db.close()
-  }
-}
+const storedRows = (config: Config, deviceId: string) =>
+  readStored(config, async (db) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry WHERE device_id = $1', [deviceId])).rows[0]!.n)
 
 const walDir = (dataDir: string) => path.join(dataDir, 'wal')
 const walSegments = (dataDir: string) => (existsSync(walDir(dataDir)) ? readdirSync(walDir(dataDir)).filter((f) => f.endsWith('.wal')) : [])
@@ -92,14 +86,19 @@ describe.each(backends())('QoS 1 redelivery on the %s backend', (backend) => {
     const payload = Buffer.from(JSON.stringify({ metrics: { nots_temp: 3, nots_door: 0 } }))
     const before = await rowsWritten()
     const conn = await rawConnect(fl.faultline.mqttPort, 'dup-1', token)
+    const sent = Date.now()
     conn.send({ cmd: 'publish', qos: 1, dup: false, retain: false, messageId: 7, topic, payload })
     await conn.waitFor(isPuback(7))
-    // The first delivery is stored before the resend, so the resend's receive time is certainly later.
+    const acked = Date.now()
     const [first] = await eventually(async () => {
       const p = await points(fl.api, 'dup-1', 'nots_temp')
       return p.length === 1 ? p : undefined
     })
-    expect(Date.now()).toBeGreaterThan(Date.parse(first!.time))
+    // Without a ts the point is dated at its receive time, stamped between the send and the PUBACK.
+    expect(Date.parse(first!.time)).toBeGreaterThanOrEqual(sent)
+    expect(Date.parse(first!.time)).toBeLessThanOrEqual(acked)
+    // The resend goes out once the clock has moved past that receive time: a fresh receive time would differ from it.
+    await eventually(async () => (Date.now() > Date.parse(first!.time) ? true : undefined))
     conn.send({ cmd: 'publish', qos: 1, dup: true, retain: false, messageId: 7, topic, payload })
     await eventually(async () => (conn.received.filter(isPuback(7)).length === 2 ? true : undefined))
     await conn.close()
@@ -137,7 +136,7 @@ describe.each(backends())('QoS 1 redelivery on the %s backend', (backend) => {
 })
 
 describe.each(backends())('a crash right after the PUBACKs on the %s backend', (backend) => {
-  it('loses none of 1,000 acknowledged QoS 1 messages when Faultline is killed with SIGKILL at the last PUBACK', async () => {
+  it('loses none of 1,000 acknowledged QoS 1 messages when Faultline is killed with SIGKILL at the last PUBACK', startsWithin(2), async () => {
     const config = await testConfig(backend)
     const child = await spawnFaultline({
       FAULTLINE_DATA_DIR: config.dataDir,
@@ -161,7 +160,7 @@ describe.each(backends())('a crash right after the PUBACKs on the %s backend', (
       expect(walEntries(config.dataDir)).toBeGreaterThanOrEqual(1000)
 
       restarted = await startTestInstance(config)
-      const stored = await waitForCount(restarted.api, 'kill-1', 1000, 30_000)
+      const stored = await waitForCount(restarted.api, 'kill-1', 1000)
       expect(stored).toHaveLength(1000)
       expect(stored.map((p) => p.value)).toEqual(Array.from({ length: 1000 }, (_, i) => i))
       expect(stored[0]!.time).toBe(new Date(t0).toISOString())
@@ -171,7 +170,7 @@ describe.each(backends())('a crash right after the PUBACKs on the %s backend', (
     }
   })
 
-  it('stores a dead letter accepted before a crash once, not again on the replay after the restart', async () => {
+  it('stores a dead letter accepted before a crash once, not again on the replay after the restart', startsWithin(2), async () => {
     const config = await testConfig(backend)
     const child = await spawnFaultline({ FAULTLINE_DATA_DIR: config.dataDir, ...(config.databaseUrl ? { DATABASE_URL: config.databaseUrl } : {}) })
     let restarted: TestInstance | undefined
@@ -199,7 +198,7 @@ describe.each(backends())('a crash right after the PUBACKs on the %s backend', (
 describe.each(backends())('graceful shutdown on the %s backend', (backend) => {
   const slowWriter = { FAULTLINE_WRITER_FLUSH_MS: '60000', FAULTLINE_WRITER_BATCH_ROWS: '100000' }
 
-  it('close() writes all 500 accepted QoS 0 messages at once (not after the flush interval) and leaves no log segment', async () => {
+  it('close() writes all 500 accepted QoS 0 messages at once (not after the flush interval) and leaves no log segment', startsWithin(2), async () => {
     const fl = await startTest(backend, slowWriter)
     const token = await fl.registerDevice('bye-1')
     const client = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'bye-1', token)
@@ -225,7 +224,7 @@ describe.each(backends())('graceful shutdown on the %s backend', (backend) => {
     }
   })
 
-  it('SIGTERM: the process stops accepting, writes all 500 accepted QoS 0 messages, and exits 0', async () => {
+  it('SIGTERM: the process stops accepting, writes all 500 accepted QoS 0 messages, and exits 0', startsWithin(2), async () => {
     const config = await testConfig(backend)
     const child = await spawnFaultline({ FAULTLINE_DATA_DIR: config.dataDir, ...(config.databaseUrl ? { DATABASE_URL: config.databaseUrl } : {}), ...slowWriter })
     try {
@@ -255,7 +254,7 @@ describe.skipIf(!hasServer)('a database outage on the server backend', () => {
   })
   afterAll(() => cluster?.destroy())
 
-  it('keeps acknowledging QoS 1 from the log while the database is down, retries, and stores everything once it is back', async () => {
+  it('keeps acknowledging QoS 1 from the log while the database is down, retries, and stores everything once it is back', startsWithin(1), async () => {
     const fl = await startTest('server', { DATABASE_URL: cluster.url })
     try {
       const token = await fl.registerDevice('outage-1')
@@ -277,7 +276,7 @@ describe.skipIf(!hasServer)('a database outage on the server backend', () => {
 
       cluster.start()
       await publishQos1(client, topic, t0, 200, 300)
-      const stored = await waitForCount(fl.api, 'outage-1', 300, 30_000)
+      const stored = await waitForCount(fl.api, 'outage-1', 300)
       expect(stored.map((p) => p.value)).toEqual(Array.from({ length: 300 }, (_, i) => i))
       expect(await metricValue(fl.faultline.httpPort, 'faultline_write_retries_total')).toBeGreaterThan(0)
       await client.endAsync()
@@ -286,7 +285,7 @@ describe.skipIf(!hasServer)('a database outage on the server backend', () => {
     }
   })
 
-  it('pushes back when the write queue is full: PUBACKs stall while the database is down, then all complete and are stored', async () => {
+  it('pushes back when the write queue is full: PUBACKs stall while the database is down, then all complete and are stored', startsWithin(1), async () => {
     const fl = await startTest('server', { DATABASE_URL: cluster.url, FAULTLINE_WRITER_QUEUE_ROWS: '50' })
     try {
       const token = await fl.registerDevice('press-1')
@@ -304,7 +303,7 @@ describe.skipIf(!hasServer)('a database outage on the server backend', () => {
       await eventually(async () => ((await metric('faultline_backpressure_waits_total')) > 0 ? true : undefined))
       // Let the writer fail a few more times with the database still down: no PUBACK beyond the queue's room goes out.
       const retries = await metric('faultline_write_retries_total')
-      await eventually(async () => ((await metric('faultline_write_retries_total')) >= retries + 3 ? true : undefined), 30_000)
+      await eventually(async () => ((await metric('faultline_write_retries_total')) >= retries + 3 ? true : undefined))
       expect(acked).toBeGreaterThan(0)
       expect(acked).toBeLessThanOrEqual(50)
       expect(await metric('faultline_write_queue_rows')).toBeLessThanOrEqual(50)
@@ -312,7 +311,7 @@ describe.skipIf(!hasServer)('a database outage on the server backend', () => {
       cluster.start()
       await Promise.all(publishes)
       expect(acked).toBe(200)
-      const stored = await waitForCount(fl.api, 'press-1', 200, 30_000)
+      const stored = await waitForCount(fl.api, 'press-1', 200)
       expect(stored.map((p) => p.value)).toEqual(Array.from({ length: 200 }, (_, i) => i))
       await client.endAsync()
     } finally {

@@ -79,12 +79,16 @@ describe.each(backends())('gateway on the %s backend', (backend) => {
     const token = await fl.registerDevice('ev-1')
     const client = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'ev-1', token)
     await client.publishAsync('devices/ev-1/events', JSON.stringify({ type: 'fault', code: 'E1', detail: 'sensor open' }), { qos: 1 })
+    // Last seen is the receive time of the latest message: stamped between these two readings of the clock.
+    const beforeStatus = Date.now()
     await client.publishAsync('devices/ev-1/status', JSON.stringify({ online: true, fw: '2.1.0', rssi: -61 }), { qos: 1 })
+    const statusAcked = Date.now()
     await client.endAsync()
+    // Written once a second: the event's receive time may show first; the status's must follow, and no later one.
     const device = await eventually(async () => {
       const d = (await fl.api('GET', '/api/devices/ev-1')).body
-      return d.lastSeenAt ? d : undefined
+      return d.lastSeenAt && Date.parse(d.lastSeenAt) >= beforeStatus ? d : undefined
     })
-    expect(Date.parse(device.lastSeenAt)).toBeGreaterThan(Date.now() - 60_000)
+    expect(Date.parse(device.lastSeenAt)).toBeLessThanOrEqual(statusAcked)
   })
 })

@@ -7,6 +7,7 @@ import { backends, eventually, startTestInstance, testConfig, type TestInstance 
 import { metricValue } from './support/metrics.js'
 import { connectDevice, tcpUrl } from './support/mqtt.js'
 import { freshDatabase, sharedClusterUrl } from './support/postgres.js'
+import { startsWithin } from './support/waits.js'
 
 describe.each(backends())('maintenance tickets on the %s backend', (backend) => {
   let fl: TestInstance | undefined
@@ -35,7 +36,7 @@ describe.each(backends())('maintenance tickets on the %s backend', (backend) => 
     (await fl!.api('GET', `/api/tickets?deviceId=${deviceId}&kind=maintenance`)).body.tickets as any[]
   const plans = async (deviceId: string) => (await fl!.api('GET', `/api/devices/${deviceId}/maintenance`)).body.plans as any[]
 
-  it('calendar: opens one ticket leadDays before it is due, not before, once across a restart; the service restarts the interval', async () => {
+  it('calendar: opens one ticket leadDays before it is due, not before, once across a restart; the service restarts the interval', startsWithin(2), async () => {
     const { clock, config } = await setup('2026-01-10T08:00:00Z')
     await fl!.registerDevice('cal-1', { model: 'TP-CAL', purchasedAt: '2025-12-01', installedAt: '2025-12-31' })
     expect((await plans('cal-1'))[0]).toMatchObject({ id: 'monthly', lastService: null, nextDue: { kind: 'calendar', dueDate: '2026-01-30', opensOn: '2026-01-25', open: false }, ticket: null })
@@ -71,7 +72,7 @@ describe.each(backends())('maintenance tickets on the %s backend', (backend) => 
     expect(tickets[0]).toMatchObject({ due: { date: '2026-03-14' }, status: 'open' })
   })
 
-  it('seasonal: opens one ticket when the lead time before the window begins, once across a restart; a missed window is not owed', async () => {
+  it('seasonal: opens one ticket when the lead time before the window begins, once across a restart; a missed window is not owed', startsWithin(2), async () => {
     const { clock, config } = await setup('2026-05-01T08:00:00Z')
     await fl!.registerDevice('season-1', { model: 'TP-SEASON', purchasedAt: '2025-03-01' })
     await at(clock, '2026-05-21T12:00:00Z')
@@ -94,7 +95,7 @@ describe.each(backends())('maintenance tickets on the %s backend', (backend) => 
     expect(await maintenanceTickets('season-1')).toHaveLength(1)
   })
 
-  it('usage: opens one ticket when the counter reaches the interval, across a restart and a counter reset; the service restarts it', async () => {
+  it('usage: opens one ticket when the counter reaches the interval, across a restart and a counter reset; the service restarts it', startsWithin(2), async () => {
     const { clock, config } = await setup('2026-04-01T08:00:00Z')
     const token = await fl!.registerDevice('wash-1', { model: 'TP-USAGE', purchasedAt: '2025-10-01' })
     // Readings ten minutes apart in device time: a plausible pace for a cycle counter.
@@ -136,7 +137,7 @@ describe.each(backends())('maintenance tickets on the %s backend', (backend) => 
 })
 
 describe.runIf(sharedClusterUrl)('maintenance with two Faultline processes on one database', () => {
-  it('opens one ticket per due occurrence, whichever process gets there first', async () => {
+  it('opens one ticket per due occurrence, whichever process gets there first', startsWithin(2), async () => {
     const clock = new ManualClock(Date.parse('2026-01-10T08:00:00Z'))
     const url = await freshDatabase()
     const env = { DATABASE_URL: url, FAULTLINE_CATALOG_DIR: 'test/fixtures/catalog', FAULTLINE_MAINTENANCE_INTERVAL_MS: '20' }

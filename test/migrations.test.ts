@@ -13,6 +13,7 @@ import { openServerDatabase } from '../src/store/server/index.js'
 import { MigrationError, openStore, type Database } from '../src/store/index.js'
 import { backends, startTestInstance, testConfig, type Backend } from './support/faultline.js'
 import { freshDatabase, sharedClusterUrl } from './support/postgres.js'
+import { startsWithin } from './support/waits.js'
 
 const migrationsDir = fileURLToPath(new URL('../migrations', import.meta.url))
 const silent = createLogger('silent')
@@ -79,7 +80,7 @@ async function connectionsTo(url: string): Promise<number> {
 }
 
 describe.each(backends())('migrations on the %s backend', (backend) => {
-  it('a fresh start applies every migration, those needing TimescaleDB exactly where it is available, each recorded as finished', async () => {
+  it('a fresh start applies every migration, those needing TimescaleDB exactly where it is available, each recorded as finished', startsWithin(3), async () => {
     const at = await newLocation(backend)
     const available = await timescaleAvailable(backend, at)
     const { db, timescale } = await openStore(at, silent)
@@ -104,7 +105,7 @@ describe.each(backends())('migrations on the %s backend', (backend) => {
     }
   })
 
-  it('a second start applies nothing and leaves the records as they were', async () => {
+  it('a second start applies nothing and leaves the records as they were', startsWithin(3), async () => {
     const at = await newLocation(backend)
     const first = await openStore(at, silent)
     const before = await recorded(first.db)
@@ -122,7 +123,7 @@ describe.each(backends())('migrations on the %s backend', (backend) => {
     })
   })
 
-  it('Faultline runs on whatever was applied: raw and bucketed telemetry queries answer', async () => {
+  it('Faultline runs on whatever was applied: raw and bucketed telemetry queries answer', startsWithin(3), async () => {
     const fl = await startTestInstance(await testConfig(backend))
     try {
       await fl.registerDevice('mig-1')
@@ -136,7 +137,7 @@ describe.each(backends())('migrations on the %s backend', (backend) => {
     }
   })
 
-  it('refuses to start on a half-applied migration (finished_at NULL), naming the file, and holds no connection after', async () => {
+  it('refuses to start on a half-applied migration (finished_at NULL), naming the file, and holds no connection after', startsWithin(3), async () => {
     const at = await newLocation(backend)
     await (await openStore(at, silent)).db.close()
     await withRaw(at, (db) => db.query(`UPDATE schema_migrations SET finished_at = NULL WHERE name = '0001_core.sql'`))
@@ -155,7 +156,7 @@ describe.each(backends())('migrations on the %s backend', (backend) => {
     await withRaw(at, async (db) => expect((await recorded(db)).find((r) => r.name === '0001_core.sql')?.finished_at).toBeNull())
   })
 
-  it('refuses to start when an applied migration file changed (checksum mismatch), naming the file', async () => {
+  it('refuses to start when an applied migration file changed (checksum mismatch), naming the file', startsWithin(3), async () => {
     const at = await newLocation(backend)
     await (await openStore(at, silent)).db.close()
     await withRaw(at, (db) => db.query(`UPDATE schema_migrations SET checksum = 'edited' WHERE name = '0001_core.sql'`))
@@ -180,7 +181,7 @@ describe.each(backends())('migrations on the %s backend', (backend) => {
       return dir
     }
 
-    it('applies files once each, in name order, and later only the new ones', async () => {
+    it('applies files once each, in name order, and later only the new ones', startsWithin(3), async () => {
       db = await openRaw(await newLocation(backend))
       // 0002 refers to 0001's table: name order, not directory order, decides
       const dir = scratch({ '0002_b.sql': 'CREATE TABLE b (a_id int REFERENCES a (id));', '0001_a.sql': 'CREATE TABLE a (id int PRIMARY KEY);', 'notes.txt': 'not a migration' })
@@ -195,7 +196,7 @@ describe.each(backends())('migrations on the %s backend', (backend) => {
       ])
     })
 
-    it('refuses an applied file that changed, and applies nothing else in that run', async () => {
+    it('refuses an applied file that changed, and applies nothing else in that run', startsWithin(3), async () => {
       db = await openRaw(await newLocation(backend))
       const dir = scratch({ '0001_a.sql': 'CREATE TABLE a (id int);' })
       await migrate(db, dir)
@@ -208,7 +209,7 @@ describe.each(backends())('migrations on the %s backend', (backend) => {
       expect((await recorded(db)).map((r) => r.name)).toEqual(['0001_a.sql'])
     })
 
-    it('refuses a row started but never finished, naming the file', async () => {
+    it('refuses a row started but never finished, naming the file', startsWithin(3), async () => {
       db = await openRaw(await newLocation(backend))
       const dir = scratch({ '0001_a.sql': 'CREATE TABLE a (id int);' })
       await migrate(db, dir)
@@ -216,7 +217,7 @@ describe.each(backends())('migrations on the %s backend', (backend) => {
       await expect(migrate(db, dir)).rejects.toThrow(new MigrationError('migration 0001_a.sql was started but never finished: repair the schema by hand, then delete its row from schema_migrations'))
     })
 
-    it('a migration that fails leaves no row and none of its statements behind, and runs once fixed', async () => {
+    it('a migration that fails leaves no row and none of its statements behind, and runs once fixed', startsWithin(3), async () => {
       db = await openRaw(await newLocation(backend))
       const dir = scratch({ '0001_a.sql': 'CREATE TABLE a (id int);', '0002_half.sql': 'CREATE TABLE half (id int);\nSELECT no_such_function();' })
       await expect(migrate(db, dir)).rejects.toThrow(/no_such_function/)
@@ -227,7 +228,7 @@ describe.each(backends())('migrations on the %s backend', (backend) => {
       expect(await tableExists(db, 'half')).toBe(true)
     })
 
-    it('skips a "-- requires: timescaledb" migration without recording it where TimescaleDB is missing', async () => {
+    it('skips a "-- requires: timescaledb" migration without recording it where TimescaleDB is missing', startsWithin(3), async () => {
       const at = await newLocation(backend)
       const available = await timescaleAvailable(backend, at)
       db = await openRaw(at)
@@ -239,7 +240,7 @@ describe.each(backends())('migrations on the %s backend', (backend) => {
       expect((await recorded(db)).map((r) => r.name)).toEqual(report.applied)
     })
 
-    it.runIf(backend === 'server')('several processes starting together on a fresh database: all start, each migration applied once', async () => {
+    it.runIf(backend === 'server')('several processes starting together on a fresh database: all start, each migration applied once', startsWithin(3), async () => {
       const at = await newLocation(backend)
       const dir = scratch({ '0001_a.sql': 'CREATE TABLE a (id int);', '0002_b.sql': 'CREATE TABLE b (id int);' })
       const dbs = await Promise.all(Array.from({ length: 4 }, () => openRaw(at)))

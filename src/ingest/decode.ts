@@ -30,8 +30,12 @@ export type Decoded =
   | { ok: true; channel: Channel; records: DeviceRecord[] }
   | { ok: false; reason: RejectReason; deadLetter: DeadLetterRecord }
 
-/** A NUL escaped in JSON is valid JSON, but PostgreSQL's text and jsonb refuse it. */
-const storableJson = (text: string) => (text.includes('\\u0000') ? text.replaceAll('\\u0000', '\\uFFFD') : text)
+/**
+ * A NUL escaped in JSON is valid JSON, but PostgreSQL's text and jsonb refuse it: U+FFFD takes its place. Only a
+ * real escape, after an even run of backslashes: in `\\u0000` the backslash is escaped and the text is the device's.
+ */
+const escapedNul = /(?<!\\)((?:\\\\)*)\\u0000/g
+const storableJson = (text: string) => (text.includes('\\u0000') ? text.replace(escapedNul, '$1\\uFFFD') : text)
 
 export const reject = (publish: Publish, reason: RejectReason, message: string): Decoded => ({
   ok: false,

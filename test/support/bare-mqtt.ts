@@ -3,6 +3,8 @@
 // does not CONNECT by itself and treats the broker closing the connection as an outcome to assert on.
 import net from 'node:net'
 import mqttPacket, { type Packet } from 'mqtt-packet'
+import { closeWhenTestEnds } from './cleanup.js'
+import { OUTCOME_WAIT_MS } from './waits.js'
 
 export interface BareConnection {
   /** every packet the broker sent, in order */
@@ -21,6 +23,7 @@ export interface BareConnection {
 
 export async function bareConnect(port: number, host = '127.0.0.1'): Promise<BareConnection> {
   const socket = net.connect(port, host)
+  closeWhenTestEnds(() => socket.destroy())
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve)
     socket.once('error', reject)
@@ -51,7 +54,7 @@ export async function bareConnect(port: number, host = '127.0.0.1'): Promise<Bar
     received,
     send: (...packets) => socket.write(Buffer.concat(packets.map((p) => mqttPacket.generate(p)))),
     write: (bytes) => socket.write(bytes),
-    next(cmd, timeoutMs = 5_000) {
+    next(cmd, timeoutMs = OUTCOME_WAIT_MS) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no ${cmd} within ${timeoutMs} ms`)), timeoutMs)
         const check = () => {

@@ -6,7 +6,9 @@ import type { Clock } from '../../src/clock.js'
 import { loadConfig, type Config } from '../../src/config/index.js'
 import { createLogger, startFaultline, type Faultline } from '../../src/main.js'
 import { apiClient, registerDevice, type ApiCall } from './api-client.js'
+import { closeWhenTestEnds } from './cleanup.js'
 import { freshDatabase, sharedClusterUrl } from './postgres.js'
+import { OUTCOME_WAIT_MS } from './waits.js'
 
 export const API_TOKEN = 'test-api-token-0123456789abcdef'
 
@@ -45,6 +47,8 @@ export async function testConfig(backend: Backend, env: Record<string, string> =
 
 export async function startTestInstance(config: Config, clock?: Clock): Promise<TestInstance> {
   const faultline = await startFaultline(config, createLogger(config.logLevel), clock)
+  // Started by a test: closed when it ends, also when it fails before its own close (close is idempotent).
+  closeWhenTestEnds(() => faultline.close())
   const api = apiClient(`http://127.0.0.1:${faultline.httpPort}`, API_TOKEN)
   return {
     faultline,
@@ -60,7 +64,7 @@ export async function startTest(backend: Backend, env: Record<string, string> = 
 }
 
 /** Polls until check returns a value that is not undefined: for reading back what the writer stores. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = OUTCOME_WAIT_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await check()

@@ -1,9 +1,12 @@
 // mqtt.js clients as devices use them: over TCP, or over WebSocket at /mqtt.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import { closeWhenTestEnds } from './cleanup.js'
+import { OUTCOME_WAIT_MS } from './waits.js'
 
 export function connectDevice(url: string, deviceId: string, token: string, options: IClientOptions = {}): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, { username: deviceId, password: token, reconnectPeriod: 0, connectTimeout: 5_000, ...options })
+    const client = mqtt.connect(url, { username: deviceId, password: token, reconnectPeriod: 0, connectTimeout: OUTCOME_WAIT_MS, ...options })
+    closeWhenTestEnds(() => client.endAsync(true))
     client.once('connect', () => resolve(client))
     client.once('error', (err) => {
       client.end(true)
