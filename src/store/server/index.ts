@@ -59,6 +59,11 @@ export async function openServerDatabase(url: string, onError: (err: Error) => v
   })
   // An idle client losing its server (a restart, an outage) is reported, not thrown: the writer retries.
   pool.on('error', onError)
+  // pg emits 'error' on a client that loses its server while it has no query running; the pool listens only
+  // while the client is idle. A listener for the client's whole life means no moment in between (checked out,
+  // between two statements, being released) can turn a terminated backend into an uncaught exception; the
+  // statement that was cut fails on its own and the caller hears of it there.
+  pool.on('connect', (client) => client.on('error', () => {}))
   await orUnavailable(() => pool.query('SELECT 1'))
   let probe: Promise<void> | undefined
   return {
