@@ -4,7 +4,7 @@
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { z } from 'zod'
+import type { z } from 'zod'
 import { profiles } from './profiles.js'
 import { simOptions, simulate, type SimOptions } from './simulate.js'
 

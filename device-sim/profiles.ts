@@ -13,7 +13,7 @@ export interface FaultSpec {
   detail: string
 }
 
-export interface Profile<S = any> {
+export interface Profile<S = unknown> {
   /** what --model takes */
   code: string
   /** registered model id: the catalog's `model` */

@@ -132,7 +132,7 @@ export async function registerDevice(api: string, apiToken: string, plan: Device
       body: body === undefined ? undefined : JSON.stringify(body),
     })
     const text = await res.text()
-    let json: any
+    let json: unknown
     try {
       json = text ? JSON.parse(text) : undefined
     } catch {
@@ -151,10 +151,10 @@ export async function registerDevice(api: string, apiToken: string, plan: Device
     purchasedAt,
     site: 'device simulator',
   })
-  if (created.status === 201) return created.body.token as string
+  if (created.status === 201) return (created.body as { token: string }).token
   if (created.status === 409) {
     const rotated = await call('POST', `/api/devices/${encodeURIComponent(plan.id)}/token`)
-    if (rotated.status === 200) return rotated.body.token as string
+    if (rotated.status === 200) return (rotated.body as { token: string }).token
     throw new ApiError(`rotating the token of ${plan.id}: ${rotated.status} ${JSON.stringify(rotated.body)}`)
   }
   throw new ApiError(`registering ${plan.id}: ${created.status} ${JSON.stringify(created.body)}`)

@@ -40,7 +40,7 @@ describe.each(backends())('request fields on the %s backend', (backend) => {
   })
   afterAll(() => fl?.close())
 
-  const expectBadField = (res: { status: number; body: any }, field: string) => {
+  const expectBadField = (res: { status: number; body: unknown }, field: string) => {
     expect(res.status).toBe(400)
     expect(res.body).toMatchObject({ error: 'bad_request', message: expect.stringContaining(field) })
   }

@@ -1,7 +1,6 @@
 // What devices send that Faultline must refuse: each class of bad input lands in the dead-letter table with a
 // reason naming it, and never costs another message, another client, or the writer. An oversized packet costs
 // only the connection that sent it.
-import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends, eventually, startTest, type TestInstance } from './support/faultline.js'
 import { metricValue } from './support/metrics.js'

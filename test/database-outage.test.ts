@@ -226,7 +226,7 @@ describe.skipIf(!hasServer)('a database outage on the server backend, Faultline 
       const streams = gw.start(['frz-1', 'frz-2'])
       await gw.until(async () => ((await metricValue(gw.fl.httpPort, 'faultline_rows_written_total')) >= 20 ? true : undefined))
       cluster.freeze()
-      let request: Promise<{ status: number; body: any }>
+      let request: Promise<{ status: number; body: unknown }>
       try {
         // Several pollers at once (load balancers, monitoring): each answer in bound and saying what is wrong.
         const answers = await Promise.all(Array.from({ length: 8 }, () => readyzInBound(gw.fl)))

@@ -31,8 +31,8 @@ describe.each(backends())('detectors across a restart on the %s backend', (backe
         const t = (await second.api('GET', '/api/tickets?deviceId=rf-restart')).body.tickets
         return t.length === 2 ? t : undefined
       })
-      const breach = tickets.find((t: any) => t.trigger === 'threshold')
-      const fault = tickets.find((t: any) => t.trigger === 'fault_code')
+      const breach = tickets.find((t: { trigger: string }) => t.trigger === 'threshold')
+      const fault = tickets.find((t: { trigger: string }) => t.trigger === 'fault_code')
       expect(breach).toMatchObject({ ruleId: 'fridge_warm', firstSeen: new Date(t0).toISOString() })
       expect(fault).toMatchObject({ code: 'E1', occurrences: 1 })
       await device.endAsync()

@@ -72,23 +72,23 @@ describe.each(backends())('device events and status on the %s backend', (backend
     for (let pages = 0; pages < 5; pages++) {
       const res = await fl.api('GET', url)
       expect(res.status).toBe(200)
-      seen.push(...res.body.events.map((e: any) => `${e.time} ${e.code} ${e.type}`))
+      seen.push(...res.body.events.map((e: { time: string; code: string; type: string }) => `${e.time} ${e.code} ${e.type}`))
       if (res.body.next === null) break
       url = `/api/devices/hist-1/events?${ALL}&limit=1&cursor=${res.body.next}`
     }
     expect(seen).toEqual([`${iso(T0)} E1 fault`, `${iso(T0)} E2 fault`, `${iso(T0 + 60_000)} E1 fault_cleared`])
 
     const first = await fl.api('GET', `/api/devices/hist-1/status?${ALL}&limit=1`)
-    expect(first.body.status.map((s: any) => s.time)).toEqual([iso(T0)])
+    expect(first.body.status.map((s: { time: string }) => s.time)).toEqual([iso(T0)])
     const second = await fl.api('GET', `/api/devices/hist-1/status?${ALL}&limit=1&cursor=${first.body.next}`)
-    expect(second.body.status.map((s: any) => s.time)).toEqual([iso(T0 + 30_000)])
+    expect(second.body.status.map((s: { time: string }) => s.time)).toEqual([iso(T0 + 30_000)])
   })
 
   it('time-ranged like telemetry: from inclusive, to exclusive; a reversed range or a forged cursor is a 400', async () => {
     const events = await fl.api('GET', `/api/devices/hist-1/events?from=${iso(T0 + 1)}&to=${T0 + 60_001}`)
-    expect(events.body.events.map((e: any) => e.code + e.type)).toEqual(['E1fault_cleared'])
+    expect(events.body.events.map((e: { code: string; type: string }) => e.code + e.type)).toEqual(['E1fault_cleared'])
     const status = await fl.api('GET', `/api/devices/hist-1/status?from=${T0}&to=${T0 + 30_000}`)
-    expect(status.body.status.map((s: any) => s.time)).toEqual([iso(T0)])
+    expect(status.body.status.map((s: { time: string }) => s.time)).toEqual([iso(T0)])
     // The default range is the last 24 h, up to now.
     expect((await fl.api('GET', '/api/devices/hist-1/events')).body.events).toHaveLength(3)
     expect((await fl.api('GET', `/api/devices/hist-1/status?to=${T0}`)).body.status).toEqual([])

@@ -62,7 +62,7 @@ const MISSING = Symbol('missing')
  * which must then be storable), and when `hostile`, now and then anything at all.
  */
 function valueFor(schema: z.ZodType, known: string[], hostile: boolean): fc.Arbitrary<unknown> {
-  const def = (schema as unknown as { _zod: { def: Record<string, any> } })._zod.def
+  const def = (schema as unknown as z.core.$ZodTypes)._zod.def
   const typed = ((): fc.Arbitrary<unknown> | undefined => {
     switch (def.type) {
       case 'optional':
@@ -71,11 +71,11 @@ function valueFor(schema: z.ZodType, known: string[], hostile: boolean): fc.Arbi
       case 'prefault':
       case 'readonly':
       case 'catch':
-        return valueFor(def.innerType, known, hostile)
+        return valueFor(def.innerType as z.ZodType, known, hostile)
       case 'object':
-        return objectFor(def.shape, known, hostile)
+        return objectFor(def.shape as Record<string, z.ZodType>, known, hostile)
       case 'array':
-        return fc.array(valueFor(def.element, known, hostile), { maxLength: 4 })
+        return fc.array(valueFor(def.element as z.ZodType, known, hostile), { maxLength: 4 })
       case 'union':
         return fc.oneof(...(def.options as z.ZodType[]).map((o) => valueFor(o, known, hostile)))
       case 'enum':

@@ -15,7 +15,7 @@ describe.each(backends())('gateway on the %s backend', (backend) => {
   })
   afterAll(() => fl?.close())
 
-  const points = async (id: string, query = '') => (await fl.api('GET', `/api/devices/${id}/telemetry?${query}`)).body.points as any[]
+  const points = async (id: string, query = '') => (await fl.api('GET', `/api/devices/${id}/telemetry?${query}`)).body.points as { time: string; metric: string; value: number }[]
 
   it('stores telemetry published over TCP and reads it back', async () => {
     const token = await fl.registerDevice('tcp-1')
@@ -31,7 +31,7 @@ describe.each(backends())('gateway on the %s backend', (backend) => {
       return p.length === 10 ? p : undefined
     })
     expect(temp[0]).toEqual({ time: new Date(t0).toISOString(), metric: 'temp', value: 4 })
-    expect(temp[9].value).toBeCloseTo(4.9)
+    expect(temp[9]?.value).toBeCloseTo(4.9)
     expect(await points('tcp-1', 'metric=door')).toHaveLength(10)
   })
 
@@ -50,7 +50,7 @@ describe.each(backends())('gateway on the %s backend', (backend) => {
 
     const buckets = (await fl.api('GET', `/api/devices/ws-1/telemetry?metric=pressure&from=${t0}&bucket=15m`)).body
     expect(buckets.bucketSeconds).toBe(900)
-    expect(buckets.points.reduce((n: number, b: any) => n + b.count, 0)).toBe(120)
+    expect(buckets.points.reduce((n: number, b: { count: number }) => n + b.count, 0)).toBe(120)
     for (const b of buckets.points) {
       expect(b.min).toBeGreaterThanOrEqual(7)
       expect(b.max).toBeLessThanOrEqual(9)

@@ -2,6 +2,7 @@
 // one ticket at the right moment, across a restart of Faultline, and with a usage counter reset in between.
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Config } from '../src/config/index.js'
+import type { Ticket } from '../src/tickets/index.js'
 import { ManualClock } from './support/clock.js'
 import { backends, eventually, startTestInstance, testConfig, type TestInstance } from './support/faultline.js'
 import { metricValue } from './support/metrics.js'
@@ -33,8 +34,8 @@ describe.each(backends())('maintenance tickets on the %s backend', (backend) => 
     await eventually(async () => ((await metricValue(fl!.faultline.httpPort, 'faultline_maintenance_passes_total')) >= passes + 2 ? true : undefined))
   }
   const maintenanceTickets = async (deviceId: string) =>
-    (await fl!.api('GET', `/api/tickets?deviceId=${deviceId}&kind=maintenance`)).body.tickets as any[]
-  const plans = async (deviceId: string) => (await fl!.api('GET', `/api/devices/${deviceId}/maintenance`)).body.plans as any[]
+    (await fl!.api('GET', `/api/tickets?deviceId=${deviceId}&kind=maintenance`)).body.tickets
+  const plans = async (deviceId: string) => (await fl!.api('GET', `/api/devices/${deviceId}/maintenance`)).body.plans
 
   it('calendar: opens one ticket leadDays before it is due, not before, once across a restart; the service restarts the interval', startsWithin(2), async () => {
     const { clock, config } = await setup('2026-01-10T08:00:00Z')
@@ -154,7 +155,7 @@ describe.runIf(sharedClusterUrl)('maintenance with two Faultline processes on on
       const passes = await metricValue(b.faultline.httpPort, 'faultline_maintenance_passes_total')
       await eventually(async () => ((await metricValue(b.faultline.httpPort, 'faultline_maintenance_passes_total')) >= passes + 5 ? true : undefined))
       expect((await a.api('GET', '/api/tickets?kind=maintenance&limit=500')).body.tickets).toHaveLength(40)
-      expect(new Set(all.map((t: any) => t.deviceId)).size).toBe(40)
+      expect(new Set(all.map((t: Ticket) => t.deviceId)).size).toBe(40)
     } finally {
       await a.close()
       await b.close()

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MqttClient } from 'mqtt'
 import { backends, eventually, startTest, type TestInstance } from './support/faultline.js'
 import { connectDevice, tcpUrl } from './support/mqtt.js'
+import type { Ticket } from '../src/tickets/index.js'
 
 const FRIDGE = 'BCD-516WDVL'
 const DAY = 86_400_000
@@ -29,11 +30,11 @@ describe.each(backends())('repair tickets on the %s backend', (backend) => {
   }
   const fault = (client: MqttClient, id: string, code: string, type = 'fault', ts = Date.now()) =>
     client.publishAsync(`devices/${id}/events`, JSON.stringify({ ts, type, code }), { qos: 1 })
-  const ticketsOf = async (id: string) => (await fl.api('GET', `/api/tickets?deviceId=${id}`)).body.tickets as any[]
-  const oneTicket = (id: string, check: (t: any) => boolean = () => true) =>
+  const ticketsOf = async (id: string) => (await fl.api('GET', `/api/tickets?deviceId=${id}`)).body.tickets as Ticket[]
+  const oneTicket = (id: string, check: (t: Ticket) => boolean = () => true) =>
     eventually(async () => {
       const tickets = await ticketsOf(id)
-      return tickets.length === 1 && check(tickets[0]) ? tickets[0] : undefined
+      return tickets.length === 1 && check(tickets[0]!) ? tickets[0] : undefined
     })
 
   it('a known fault code opens one in-warranty ticket: free, P2 with its SLA, deduplicated', async () => {
@@ -155,8 +156,8 @@ describe.each(backends())('repair tickets on the %s backend', (backend) => {
     const closed = await move('closed', { satisfaction: 4, comment: 'quick, polite' })
     expect(closed.body).toMatchObject({ status: 'closed', satisfaction: 4, comment: 'quick, polite' })
     const detail = (await fl.api('GET', `/api/tickets/${first.id}`)).body
-    expect(detail.history.map((h: any) => h.action)).toEqual(['opened', 'acknowledged', 'assigned', 'in_progress', 'resolved', 'closed'])
-    expect(detail.history.slice(1).every((h: any) => h.by === 'dispatcher:zhao' && Date.parse(h.at) > 0)).toBe(true)
+    expect(detail.history.map((h: { action: string }) => h.action)).toEqual(['opened', 'acknowledged', 'assigned', 'in_progress', 'resolved', 'closed'])
+    expect(detail.history.slice(1).every((h: { by: string; at: string }) => h.by === 'dispatcher:zhao' && Date.parse(h.at) > 0)).toBe(true)
     expect((await fl.api('POST', `/api/tickets/${first.id}/transitions`, { to: 'in_progress', by: 'x' })).body.allowed).toEqual([])
     await client.endAsync()
   })
@@ -172,7 +173,7 @@ describe.each(backends())('repair tickets on the %s backend', (backend) => {
     const compressor = await report({ code: 'E8' })
     const spilled = await report({ code: 'E6', cause: 'liquid_damage' })
     const fan = await report({ code: 'E1' })
-    const ids = async (query: string) => (await fl.api('GET', `/api/tickets?${query}`)).body.tickets.map((t: any) => t.id)
+    const ids = async (query: string) => (await fl.api('GET', `/api/tickets?${query}`)).body.tickets.map((t: Ticket) => t.id)
 
     expect(await ids('deviceId=rf-list')).toEqual([fan, spilled, compressor])
     expect(await ids('deviceId=rf-list&priority=P1')).toEqual([compressor])
@@ -180,14 +181,14 @@ describe.each(backends())('repair tickets on the %s backend', (backend) => {
     expect(await ids('deviceId=rf-list&warranty=excluded')).toEqual([spilled])
     // Across devices, a filter returns only what matches, this device's matching ticket among them.
     const p1 = (await fl.api('GET', '/api/tickets?priority=P1&limit=500')).body.tickets
-    expect(p1.every((t: any) => t.priority === 'P1')).toBe(true)
-    expect(p1.map((t: any) => t.id)).toContain(compressor)
+    expect(p1.every((t: Ticket) => t.priority === 'P1')).toBe(true)
+    expect(p1.map((t: Ticket) => t.id)).toContain(compressor)
     const excluded = (await fl.api('GET', '/api/tickets?warranty=excluded&limit=500')).body.tickets
-    expect(excluded.every((t: any) => t.warranty.decision === 'excluded')).toBe(true)
-    expect(excluded.filter((t: any) => t.deviceId === 'rf-list').map((t: any) => t.id)).toEqual([spilled])
+    expect(excluded.every((t: Ticket) => t.warranty.decision === 'excluded')).toBe(true)
+    expect(excluded.filter((t: Ticket) => t.deviceId === 'rf-list').map((t: Ticket) => t.id)).toEqual([spilled])
 
     const page1 = (await fl.api('GET', '/api/tickets?deviceId=rf-list&limit=2')).body
-    expect(page1.tickets.map((t: any) => t.id)).toEqual([fan, spilled])
+    expect(page1.tickets.map((t: Ticket) => t.id)).toEqual([fan, spilled])
     const page2 = (await fl.api('GET', `/api/tickets?deviceId=rf-list&limit=2&cursor=${page1.next}`)).body
     expect(page2).toMatchObject({ tickets: [{ id: compressor }], next: null })
     expect((await fl.api('GET', '/api/tickets?status=bogus')).status).toBe(400)
@@ -216,7 +217,7 @@ describe.each(backends())('offline detection on the %s backend', (backend) => {
     await client.publishAsync('devices/pump-1/telemetry', JSON.stringify({ metrics: { flow: 1.1 } }), { qos: 1 })
     // This ticket's own history, not a count over all devices; the device may well go offline again right after.
     const history = await eventually(async () => {
-      const actions = (await fl.api('GET', `/api/tickets/${t.id}`)).body.history.map((h: any) => h.action)
+      const actions = (await fl.api('GET', `/api/tickets/${t.id}`)).body.history.map((h: { action: string }) => h.action)
       return actions.length >= 2 ? actions : undefined
     })
     expect(history.slice(0, 2)).toEqual(['opened', 'condition_cleared'])

@@ -1,6 +1,6 @@
 // `--help` for the settings, generated from the settings table: one source of truth for the flag, the
 // environment variable, the default and the description (issue 9).
-import { flagOf, settings } from './index.js'
+import { flagOf, settings } from './settings.js'
 
 /** What a setting is when nothing sets it, as the help shows it. */
 function defaultOf(name: keyof typeof settings): string {

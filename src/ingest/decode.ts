@@ -1,5 +1,5 @@
 // Turns a device's publish into records, or into one dead letter that says why not. No I/O, no clock.
-import { z } from 'zod'
+import type { z } from 'zod'
 import { payloadSchemas, telemetryBacklog, telemetrySample, type Channel, type EventPayload, type StatusPayload, type TelemetrySample } from '../../schemas/messages.js'
 import { jsonBoundsProblem } from './json-bounds.js'
 import { deadLetter, MAX_DATE_MS, type DeadLetterRecord, type DeviceRecord } from './records.js'
