@@ -6,10 +6,7 @@ import { storableText } from '../store/index.js'
 import { errors, notFound } from './errors.js'
 
 /** A line of the catalog's list: a model and how much it defines. */
-const modelSummary = z.strictObject({
-  model: z.string(),
-  name: z.string(),
-  category: z.string(),
+const modelSummary = productModelJson.pick({ model: true, name: true, category: true }).extend({
   warrantyMonths: z.number(),
   faultCodes: z.number(),
   thresholds: z.number(),
