@@ -20,6 +20,7 @@ import { deviceHistoryRoutes } from './device-history.js'
 import { devicesRoutes } from './devices.js'
 import { installErrorHandler } from './errors.js'
 import { maintenanceRoutes } from './maintenance.js'
+import { guardedByBearer, installOpenApi } from './openapi.js'
 import { operationsRoutes, type ReadinessCheck } from './operations.js'
 import { telemetryRoutes } from './telemetry.js'
 import { ticketRoutes } from './tickets.js'
@@ -51,6 +52,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   installErrorHandler(app)
+  await installOpenApi(app)
 
   const { webSocket } = deps
   if (webSocket) {
@@ -67,6 +69,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 /** Every token-guarded route: the tests list them from here, so a new route joins their auth matrix and fuzz. */
 export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (api, deps) => {
   api.addHook('onRequest', bearerAuth(deps.apiTokenHash))
+  api.addHook('onRoute', guardedByBearer)
   await api.register(devicesRoutes, { registry: deps.registry, catalog: deps.catalog })
   await api.register(telemetryRoutes, { readings: deps.readings, registry: deps.registry })
   await api.register(deviceHistoryRoutes, { readings: deps.readings, registry: deps.registry })

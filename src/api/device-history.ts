@@ -2,11 +2,11 @@
 // at a time (`next` is the cursor).
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import type { DeviceRegistry } from '../devices/index.js'
-import { BadCursor, type Readings } from '../readings/index.js'
+import { deviceId, type DeviceRegistry } from '../devices/index.js'
+import { BadCursor, deviceEvent, statusReport, type Readings } from '../readings/index.js'
 import { instantParam } from '../store/index.js'
 import { byDeviceId, requireDevice } from './devices.js'
-import { HttpError } from './errors.js'
+import { errors, HttpError } from './errors.js'
 import { pageLimit } from './fields.js'
 import { timeRange } from './time-range.js'
 
@@ -17,6 +17,11 @@ const query = z.object({
   limit: pageLimit(10_000, 1000),
 })
 type Query = z.infer<typeof query>
+
+const nextCursor = z.string().nullable()
+const eventsPage = z.strictObject({ deviceId, events: z.array(deviceEvent), next: nextCursor })
+const statusPage = z.strictObject({ deviceId, status: z.array(statusReport), next: nextCursor })
+const failures = errors(400, 404, 503)
 
 export const deviceHistoryRoutes: FastifyPluginAsyncZod<{ readings: Readings; registry: DeviceRegistry }> = async (app, { readings, registry }) => {
   /** The device's page of one history; a cursor not given out by us is a 400 naming it. */
@@ -30,12 +35,12 @@ export const deviceHistoryRoutes: FastifyPluginAsyncZod<{ readings: Readings; re
     }
   }
 
-  app.get('/devices/:id/events', { schema: { params: byDeviceId, querystring: query } }, async (req) => {
+  app.get('/devices/:id/events', { schema: { params: byDeviceId, querystring: query, response: { 200: eventsPage, ...failures } } }, async (req) => {
     const { items, next } = await page(req.params.id, req.query, readings.deviceEvents)
     return { deviceId: req.params.id, events: items, next }
   })
 
-  app.get('/devices/:id/status', { schema: { params: byDeviceId, querystring: query } }, async (req) => {
+  app.get('/devices/:id/status', { schema: { params: byDeviceId, querystring: query, response: { 200: statusPage, ...failures } } }, async (req) => {
     const { items, next } = await page(req.params.id, req.query, readings.deviceStatus)
     return { deviceId: req.params.id, status: items, next }
   })

@@ -1,7 +1,14 @@
 // Every error leaves as JSON {error, message} with the status that fits.
 import type { FastifyError, FastifyInstance } from 'fastify'
+import { z } from 'zod'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { DatabaseUnavailable } from '../store/index.js'
+
+/** Every error's body: a code and a sentence; a 400 adds `issues`, a 409 on a ticket `allowed` (loose: they are kept). */
+export const errorBody = z.looseObject({ error: z.string(), message: z.string() })
+
+/** The error answers a route can give, by status, for its `schema.response`. */
+export const errors = <S extends 400 | 404 | 409 | 503>(...statuses: S[]) => Object.fromEntries(statuses.map((s) => [s, errorBody])) as Record<S, typeof errorBody>
 
 export class HttpError extends Error {
   constructor(

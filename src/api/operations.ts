@@ -1,5 +1,6 @@
 // Liveness, readiness and metrics: outside /api, for load balancers and Prometheus.
-import type { FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Metrics } from '../metrics.js'
 
 /** A readiness check answers 'ok', or says in a few words what is wrong. */
@@ -19,10 +20,13 @@ function bounded(check: ReadinessCheck, timeoutMs: number): Promise<string> {
   return Promise.race([answer, timeout]).finally(() => clearTimeout(timer))
 }
 
-export const operationsRoutes: FastifyPluginAsync<{ metrics: Metrics; checks: Record<string, ReadinessCheck> }> = async (app, { metrics, checks }) => {
-  app.get('/healthz', async () => ({ status: 'ok' }))
+/** /readyz: the verdict, and each check's answer by its name. */
+const readiness = z.object({ status: z.enum(['ready', 'not_ready']) }).catchall(z.string())
 
-  app.get('/readyz', async (_req, reply) => {
+export const operationsRoutes: FastifyPluginAsyncZod<{ metrics: Metrics; checks: Record<string, ReadinessCheck> }> = async (app, { metrics, checks }) => {
+  app.get('/healthz', { schema: { response: { 200: z.strictObject({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }))
+
+  app.get('/readyz', { schema: { response: { 200: readiness, 503: readiness } } }, async (_req, reply) => {
     const names = Object.keys(checks)
     const answers = await Promise.all(names.map((name) => bounded(checks[name]!, READINESS_TIMEOUT_MS)))
     const report = Object.fromEntries(names.map((name, i) => [name, answers[i]!]))
@@ -30,7 +34,8 @@ export const operationsRoutes: FastifyPluginAsync<{ metrics: Metrics; checks: Re
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', ...report })
   })
 
-  app.get('/metrics', async (_req, reply) => {
+  // Prometheus' text format, sent as the string it is (a string payload bypasses the serializer).
+  app.get('/metrics', { schema: { response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } } } }, async (_req, reply) => {
     reply.type(metrics.registry.contentType)
     return metrics.registry.metrics()
   })

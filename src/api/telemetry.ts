@@ -2,10 +2,11 @@
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { metricName } from '../../schemas/messages.js'
-import type { DeviceRegistry } from '../devices/index.js'
+import { deviceId, type DeviceRegistry } from '../devices/index.js'
 import { instantParam } from '../store/index.js'
-import type { Readings } from '../readings/index.js'
+import { telemetryBucket, telemetryPoint, type Readings } from '../readings/index.js'
 import { byDeviceId, requireDevice } from './devices.js'
+import { errors } from './errors.js'
 import { pageLimit } from './fields.js'
 import { timeRange } from './time-range.js'
 
@@ -23,8 +24,14 @@ const query = z.object({
   limit: pageLimit(100_000, 10_000),
 })
 
+/** Raw points, or with `bucket` the buckets and their size. */
+const telemetry = z.union([
+  z.strictObject({ deviceId, points: z.array(telemetryPoint) }),
+  z.strictObject({ deviceId, bucketSeconds: z.number(), points: z.array(telemetryBucket) }),
+])
+
 export const telemetryRoutes: FastifyPluginAsyncZod<{ readings: Readings; registry: DeviceRegistry }> = async (app, { readings, registry }) => {
-  app.get('/devices/:id/telemetry', { schema: { params: byDeviceId, querystring: query } }, async (req) => {
+  app.get('/devices/:id/telemetry', { schema: { params: byDeviceId, querystring: query, response: { 200: telemetry, ...errors(400, 404, 503) } } }, async (req) => {
     await requireDevice(registry, req.params.id)
     const { metric, bucket, limit } = req.query
     const q = { deviceId: req.params.id, metric, ...timeRange(req.query), limit }

@@ -1,6 +1,8 @@
 export { loadCatalog, parseCatalog, CatalogError, type CatalogSource } from './load.js'
 export {
   productModel,
+  productModelJson,
+  serviceSchedule,
   warrantyPolicy,
   thresholdRule,
   offlineRule,

@@ -42,9 +42,8 @@ export const part = z.strictObject({
 })
 export type Part = z.infer<typeof part>
 /** A part with how many a repair or a service uses. */
-export interface PartLine extends Part {
-  qty: number
-}
+const partLine = part.extend({ qty: z.number().int().positive() })
+export type PartLine = z.infer<typeof partLine>
 
 /** Fault codes and service plans name parts from the model's parts list. */
 const partRef = z.strictObject({
@@ -138,7 +137,7 @@ export const offlineRule = z.strictObject({
 })
 export type OfflineRule = z.output<typeof offlineRule>
 
-const serviceSchedule = z.discriminatedUnion('kind', [
+export const serviceSchedule = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('calendar'), everyDays: z.number().int().positive() }),
   /** every N units of a counter the device reports, e.g. running hours */
   z.strictObject({ kind: z.literal('usage'), counter: metricName, every: z.number().positive() }),
@@ -202,6 +201,21 @@ export const productModel = productModelEntry.transform((entry, ctx) => {
   return { ...entry, faultCodes, servicePlans }
 })
 export type ProductModel = z.output<typeof productModel>
+
+/** Durations as the API shows them: milliseconds. */
+const durationMs = z.number().int().positive()
+
+/**
+ * A product model as the API shows it (src/api/catalog.ts): durations in ms, part references resolved, fault codes
+ * an object keyed by code. The catalog file's own schema with its output shapes, so the two cannot drift apart.
+ */
+export const productModelJson = productModelEntry.extend({
+  faultCodes: z.record(z.string(), faultCodeEntry.extend({ code: z.string(), parts: z.array(partLine) })),
+  // safeExtend: the rule's cross-field check stays with it.
+  thresholds: z.array(thresholdRule.safeExtend({ for: durationMs })),
+  offline: offlineRule.extend({ heartbeat: durationMs }),
+  servicePlans: z.array(servicePlanEntry.extend({ parts: z.array(partLine) })),
+})
 
 /** Every product model, by model id. */
 export type Catalog = ReadonlyMap<string, ProductModel>

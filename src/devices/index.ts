@@ -1,2 +1,2 @@
-export { DeviceRegistry, DeviceExistsError, deviceId, newDevice, type Device, type NewDevice } from './registry.js'
+export { DeviceRegistry, DeviceExistsError, device, deviceId, newDevice, type Device, type NewDevice } from './registry.js'
 export { hashSecret, newSecret, secretMatches } from './secret.js'

@@ -24,10 +24,9 @@ export const newDevice = z.strictObject({
 })
 export type NewDevice = z.infer<typeof newDevice>
 
-export interface Device extends NewDevice {
-  createdAt: string
-  lastSeenAt: string | null
-}
+/** A registered device as the API shows it: what was registered, when, and when it was last heard from. */
+export const device = newDevice.extend({ createdAt: z.string(), lastSeenAt: z.string().nullable() })
+export type Device = z.infer<typeof device>
 
 interface DeviceRow {
   id: string

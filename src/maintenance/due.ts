@@ -5,6 +5,7 @@
 // (or, for a seasonal plan, is the first window not yet past and not yet serviced). After a long downtime that
 // is the occurrence that fell due meanwhile, open at once, never a backlog of past ones. The occurrence string is
 // stable for a given history, so it can key "exactly one ticket per device, plan and occurrence".
+import { z } from 'zod'
 import type { ServicePlan } from '../catalog/index.js'
 import { addDays, calendarDate, dayInYear, parseDate } from '../calendar.js'
 import { usageRate, type UsageCounter } from './usage.js'
@@ -27,27 +28,29 @@ export interface DueInput {
   timeZone: string
 }
 
-export type Due =
-  | {
-      kind: 'calendar' | 'seasonal'
-      occurrence: string
-      /** YYYY-MM-DD: a calendar plan's due day; a seasonal plan's window start */
-      dueDate: string
-      /** YYYY-MM-DD: dueDate − leadDays, the day the ticket opens */
-      opensOn: string
-      open: boolean
-      /** seasonal only: the window's last day (YYYY-MM-DD), the visit's deadline */
-      windowEnds?: string
-    }
-  | {
-      kind: 'usage'
-      occurrence: string
-      dueUsage: number
-      current?: number
-      open: boolean
-      /** YYYY-MM-DD, projected at the average usage rate, when the rate is known and the usage not yet reached */
-      projectedDue?: string
-    }
+export const due = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.enum(['calendar', 'seasonal']),
+    occurrence: z.string(),
+    /** YYYY-MM-DD: a calendar plan's due day; a seasonal plan's window start */
+    dueDate: z.string(),
+    /** YYYY-MM-DD: dueDate − leadDays, the day the ticket opens */
+    opensOn: z.string(),
+    open: z.boolean(),
+    /** seasonal only: the window's last day (YYYY-MM-DD), the visit's deadline */
+    windowEnds: z.string().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('usage'),
+    occurrence: z.string(),
+    dueUsage: z.number(),
+    current: z.number().optional(),
+    open: z.boolean(),
+    /** YYYY-MM-DD, projected at the average usage rate, when the rate is known and the usage not yet reached */
+    projectedDue: z.string().optional(),
+  }),
+])
+export type Due = z.infer<typeof due>
 
 const later = (a: string, b: string | undefined) => (b !== undefined && b > a ? b : a)
 

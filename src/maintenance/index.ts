@@ -7,4 +7,4 @@ export {
 } from './usage.js'
 export { nextDue, serviceRecorded, type DueInput } from './due.js'
 export { MaintenanceRecords } from './records.js'
-export { MaintenanceScheduler } from './scheduler.js'
+export { MaintenanceScheduler, planStatusJson } from './scheduler.js'

@@ -1,9 +1,10 @@
 // Opens preventive-maintenance tickets: calendar and seasonal plans on a schedule (and at start, catching up
 // on what fell due while Faultline was down), usage plans as their counters arrive. Each due occurrence gets
 // exactly one ticket, claimed in the database.
+import { z } from 'zod'
 import { bufferTime, catchError, concatMap, defer, EMPTY, filter, lastValueFrom, type Observable } from 'rxjs'
 import type { Logger } from 'pino'
-import type { Catalog, ServicePlan } from '../catalog/index.js'
+import { serviceSchedule, type Catalog, type ServicePlan } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import { conditionKey } from '../conditions.js'
 import type { Device, DeviceRegistry } from '../devices/index.js'
@@ -11,7 +12,7 @@ import type { IngestRecord, TelemetryRecord } from '../ingest/index.js'
 import { draftMaintenanceTicket, type DueOn, type TicketPolicy } from '../rules/index.js'
 import { DatabaseUnavailable, retryWithBackoff } from '../store/index.js'
 import type { TicketRepository } from '../tickets/index.js'
-import { nextDue, type Due, type ServiceHistory } from './due.js'
+import { due as dueSchema, nextDue, type Due, type ServiceHistory } from './due.js'
 import type { MaintenanceRecords } from './records.js'
 import { accumulate, usageLimitsFor, type UsageCounter } from './usage.js'
 
@@ -34,8 +35,22 @@ export interface PlanStatus {
   lastService: ServiceHistory | undefined
   due: Due | undefined
   /** the ticket opened for the due occurrence, if it has one yet */
-  ticket: { id: number; number: string; status: string } | undefined
+  ticket: z.infer<typeof planTicket> | undefined
 }
+
+const planTicket = z.strictObject({ id: z.number(), number: z.string(), status: z.string() })
+
+/** A plan's status as the API shows it (GET /api/devices/:id/maintenance). */
+export const planStatusJson = z.strictObject({
+  id: z.string(),
+  title: z.string(),
+  schedule: serviceSchedule,
+  leadDays: z.number(),
+  tasks: z.array(z.string()),
+  lastService: z.strictObject({ at: z.string(), usage: z.number().nullable() }).nullable(),
+  nextDue: dueSchema.nullable(),
+  ticket: planTicket.nullable(),
+})
 
 const dueOn = (due: Due, plan: ServicePlan): DueOn =>
   due.kind === 'usage'

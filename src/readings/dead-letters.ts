@@ -1,14 +1,16 @@
 // Reading refused messages back, newest first.
+import { z } from 'zod'
 import type { Queryable } from '../store/index.js'
 
-export interface DeadLetter {
-  id: string
-  time: string
-  deviceId: string | null
-  topic: string
-  reason: string
-  payloadHead: string
-}
+export const deadLetter = z.strictObject({
+  id: z.string(),
+  time: z.string(),
+  deviceId: z.string().nullable(),
+  topic: z.string(),
+  reason: z.string(),
+  payloadHead: z.string(),
+})
+export type DeadLetter = z.infer<typeof deadLetter>
 
 export async function deadLetters(db: Queryable, q: { deviceId?: string; limit: number }): Promise<DeadLetter[]> {
   const { rows } = await db.query<{ id: string; time: Date; device_id: string | null; topic: string; reason: string; payload_head: string }>(

@@ -1,6 +1,7 @@
 // Reading a device's stored events and status reports back, oldest first within a time range, a page at a time.
 // The cursor is the last row's unique key (events: time, code, type; status: time), so a page boundary between
 // rows of the same time neither repeats nor skips one.
+import { z } from 'zod'
 import type { Queryable } from '../store/index.js'
 
 export interface HistoryQuery {
@@ -18,23 +19,25 @@ export interface Page<T> {
   next: string | null
 }
 
-export interface DeviceEvent {
-  time: string
-  receivedAt: string
-  type: 'fault' | 'fault_cleared'
-  code: string
-  seq: number | null
-  detail: string | null
-}
+export const deviceEvent = z.strictObject({
+  time: z.string(),
+  receivedAt: z.string(),
+  type: z.enum(['fault', 'fault_cleared']),
+  code: z.string(),
+  seq: z.number().nullable(),
+  detail: z.string().nullable(),
+})
+export type DeviceEvent = z.infer<typeof deviceEvent>
 
-export interface DeviceStatus {
-  time: string
-  receivedAt: string
-  online: boolean | null
-  fw: string | null
+export const statusReport = z.strictObject({
+  time: z.string(),
+  receivedAt: z.string(),
+  online: z.boolean().nullable(),
+  fw: z.string().nullable(),
   /** every other key the device sent */
-  details: Record<string, unknown>
-}
+  details: z.record(z.string(), z.unknown()),
+})
+export type DeviceStatus = z.infer<typeof statusReport>
 
 /** A cursor the client hands back untouched: the row key, opaque. */
 const encode = (key: string[]) => Buffer.from(JSON.stringify(key)).toString('base64url')

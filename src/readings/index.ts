@@ -5,8 +5,9 @@ import { deadLetters } from './dead-letters.js'
 import { deviceEvents, deviceStatus, type HistoryQuery } from './device-history.js'
 import { telemetryBuckets, telemetryPoints, type TelemetryQuery } from './telemetry.js'
 
-export { BadCursor } from './device-history.js'
-export { telemetrySince } from './telemetry.js'
+export { BadCursor, deviceEvent, statusReport } from './device-history.js'
+export { deadLetter } from './dead-letters.js'
+export { telemetryBucket, telemetryPoint, telemetrySince } from './telemetry.js'
 
 export type Readings = ReturnType<typeof readings>
 

@@ -1,6 +1,7 @@
 // Reading stored telemetry back: raw points, or buckets of avg/min/max/count. Where TimescaleDB keeps a rollup
 // for the bucket size it is read instead of the raw table; the caller never needs to know which.
 import type { TelemetryRecord } from '../ingest/index.js'
+import { z } from 'zod'
 import type { Queryable } from '../store/index.js'
 
 export interface TelemetryQuery {
@@ -11,20 +12,11 @@ export interface TelemetryQuery {
   limit: number
 }
 
-export interface TelemetryPoint {
-  time: string
-  metric: string
-  value: number
-}
+export const telemetryPoint = z.strictObject({ time: z.string(), metric: z.string(), value: z.number() })
+export type TelemetryPoint = z.infer<typeof telemetryPoint>
 
-export interface TelemetryBucket {
-  time: string
-  metric: string
-  avg: number
-  min: number
-  max: number
-  count: number
-}
+export const telemetryBucket = z.strictObject({ time: z.string(), metric: z.string(), avg: z.number(), min: z.number(), max: z.number(), count: z.number() })
+export type TelemetryBucket = z.infer<typeof telemetryBucket>
 
 /** Rollups TimescaleDB keeps (real-time: they include rows not yet materialised), by bucket seconds. */
 const rollups: Record<number, string> = { 60: 'telemetry_1m', 3600: 'telemetry_1h' }
