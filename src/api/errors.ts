@@ -1,5 +1,6 @@
 // Every error leaves as JSON {error, message} with the status that fits.
 import type { FastifyError, FastifyInstance } from 'fastify'
+import { z } from 'zod'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { DatabaseUnavailable } from '../store/index.js'
 
@@ -13,6 +14,12 @@ export class HttpError extends Error {
     super(message)
   }
 }
+
+/**
+ * Every error's body as a response schema. Loose: some errors say more (a 400's `issues`, an illegal move's
+ * `from` and `allowed`), and the response serializer would otherwise strip what they add.
+ */
+export const errorBody = z.looseObject({ error: z.string(), message: z.string() })
 
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} does not exist`)
 
