@@ -1,20 +1,14 @@
-export { loadCatalog, parseCatalog, CatalogError, type CatalogSource } from './load.js'
+export { loadCatalog, parseCatalog, CatalogError } from './load.js'
 export {
-  productModel,
   warrantyPolicy,
-  thresholdRule,
-  offlineRule,
-  part,
   severity,
   exclusionCause,
   type Catalog,
   type ProductModel,
-  type FaultCode,
   type ThresholdRule,
   type OfflineRule,
   type WarrantyPolicy,
   type ServicePlan,
-  type Part,
   type PartLine,
   type Severity,
   type ExclusionCause,
