@@ -3,9 +3,8 @@
 // `faultline demo` or `npm run demo`; settings as for `faultline start` (the data dir defaults to ./data/demo, the
 // ports to free ones). Ctrl-C stops both.
 import { randomBytes } from 'node:crypto'
-import { loadConfig, type Config } from '../src/config/index.js'
-import { settingsHelp } from '../src/config/help.js'
-import { exitIfCannotStart } from '../src/lifecycle/startup-problem.js'
+import { loadConfig, settingsHelp, type Config } from '../src/config/index.js'
+import { exitIfCannotStart } from '../src/lifecycle/index.js'
 import { createLogger, startFaultline, type Faultline } from '../src/main.js'
 import { simulate } from './simulate.js'
 

@@ -119,7 +119,7 @@ export class ConfigError extends Error {
 /** Settings whose values are never repeated in an error message: they are, or may hold, secrets. */
 const secret = new Set(['FAULTLINE_API_TOKEN', 'DATABASE_URL'])
 
-export const flagOf = (name: string) => name.replace(/^FAULTLINE_/, '').toLowerCase().replaceAll('_', '-')
+const flagOf = (name: string) => name.replace(/^FAULTLINE_/, '').toLowerCase().replaceAll('_', '-')
 
 /** Reads and validates the configuration; throws a ConfigError naming every bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv.slice(2)): Config {
@@ -188,3 +188,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   }
 }
 
+// `--help` for the settings, generated from the settings table: one source of truth for the flag, the
+// environment variable, the default and the description (issue 9).
+/** What a setting is when nothing sets it, as the help shows it. */
+function defaultOf(name: keyof typeof settings): string {
+  const parsed = settings[name].safeParse(undefined)
+  if (!parsed.success || parsed.data === undefined) return 'unset'
+  return typeof parsed.data === 'object' ? 'built in' : String(parsed.data)
+}
+
+/** One entry per setting: `--flag VALUE` and its variable, then its description and default. */
+export function settingsHelp(defaults: Partial<Record<keyof typeof settings, string>> = {}): string {
+  const names = Object.keys(settings) as (keyof typeof settings)[]
+  return names
+    .map((name) => `  --${flagOf(name)}  (${name}, default: ${defaults[name] ?? defaultOf(name)})\n      ${settings[name].description ?? ''}\n`)
+    .join('')
+}
