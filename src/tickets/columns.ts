@@ -35,7 +35,8 @@ interface Column extends Codec {
   write?: (t: TicketDraft, o: Opening) => unknown
 }
 
-const column = (name: string, field: Field, codec: Codec = {}, write?: Column['write']): Column => ({ name, field, ...codec, write })
+/** Keeps the name and field literal, for the row type and the check that every field is mapped. */
+const column = <N extends string, F extends Field>(name: N, field: F, codec: Codec = {}, write?: Column['write']) => ({ name, field, ...codec, write })
 
 const columns = [
   column('id', 'id', int8),
