@@ -13,7 +13,7 @@ import {
   type Detection,
   type Transition,
 } from '../src/detect/index.js'
-import type { DeviceRecord, EventRecord, StatusRecord, TelemetryRecord } from '../src/ingest/records.js'
+import type { DeviceRecord, EventRecord, StatusRecord, TelemetryRecord } from '../src/ingest/index.js'
 
 const minute = 60_000
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))

@@ -4,7 +4,7 @@ import { open, type FileHandle } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { TelemetryRecord } from '../src/ingest/records.js'
+import type { TelemetryRecord } from '../src/ingest/index.js'
 import { WriteAheadLog, type WalOptions } from '../src/ingest/wal.js'
 
 const record = (i: number): TelemetryRecord => ({ kind: 'telemetry', deviceId: 'wal-1', time: 1_700_000_000_000 + i, receivedAt: 1_700_000_000_000 + i, metrics: { temp: i } })

@@ -4,7 +4,10 @@ import { z } from 'zod'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { DatabaseUnavailable } from '../store/index.js'
 
-/** Every error's body: a code and a sentence; a 400 adds `issues`, a 409 on a ticket `allowed` (loose: they are kept). */
+/**
+ * Every error's body as a response schema: a code and a sentence. Loose: some errors say more (a 400's `issues`,
+ * an illegal move's `from` and `allowed`), and the response serializer would otherwise strip what they add.
+ */
 export const errorBody = z.looseObject({ error: z.string(), message: z.string() })
 
 /** The error answers a route can give, by status, for its `schema.response`. */

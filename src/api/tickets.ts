@@ -6,8 +6,8 @@ import type { Clock } from '../clock.js'
 import { deviceId, type DeviceRegistry } from '../devices/index.js'
 import { draftRepairTicket, phoneReportFault, priorities, type TicketPolicy } from '../rules/index.js'
 import { int64Id, isoInstant, storableText } from '../store/index.js'
-import { IllegalTransition, statuses, TicketNotFound, TransitionConflict, type TicketRepository } from '../tickets/index.js'
-import { HttpError, notFound } from './errors.js'
+import { IllegalTransition, statuses, ticketSchema, ticketWithHistorySchema, TicketNotFound, TransitionConflict, type TicketRepository } from '../tickets/index.js'
+import { errors, HttpError, notFound } from './errors.js'
 import { pageLimit } from './fields.js'
 
 /** `status=open,assigned`: any of several values */
@@ -64,6 +64,16 @@ const manualTicket = z.strictObject({
   at: isoInstant.optional(),
 })
 
+/** What every ticket route may answer besides its success: a bad request, a wrong token, a database outage. */
+// 401 is added to every /api route by the OpenAPI hook (guardedByBearer).
+const failures = errors(400, 503)
+
+const ticketPage = z.object({
+  tickets: z.array(ticketSchema),
+  /** the cursor of the next page, null on the last */
+  next: z.number().nullable(),
+})
+
 export const ticketRoutes: FastifyPluginAsyncZod<{
   tickets: TicketRepository
   registry: DeviceRegistry
@@ -71,19 +81,19 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
   clock: Clock
   policy: TicketPolicy
 }> = async (app, { tickets, registry, catalog, clock, policy }) => {
-  app.get('/tickets', { schema: { querystring: ticketQuery } }, async (req) => {
+  app.get('/tickets', { schema: { querystring: ticketQuery, response: { 200: ticketPage, ...failures } } }, async (req) => {
     const q = req.query
     const page = await tickets.list({ status: q.status, priority: q.priority, deviceId: q.deviceId, kind: q.kind, warranty: q.warranty, before: q.cursor, limit: q.limit })
     return { tickets: page, next: page.length === q.limit ? page.at(-1)!.id : null }
   })
 
-  app.get('/tickets/:id', { schema: { params: ticketRef } }, async (req) => {
+  app.get('/tickets/:id', { schema: { params: ticketRef, response: { 200: ticketWithHistorySchema, ...errors(404), ...failures } } }, async (req) => {
     const ticket = await tickets.get(req.params.id)
     if (!ticket) throw notFound(`ticket ${req.params.id}`)
     return ticket
   })
 
-  app.post('/tickets/:id/transitions', { schema: { params: ticketRef, body: transition } }, async (req) => {
+  app.post('/tickets/:id/transitions', { schema: { params: ticketRef, body: transition, response: { 200: ticketSchema, ...errors(404, 409), ...failures } } }, async (req) => {
     try {
       return await tickets.transition(req.params.id, req.body)
     } catch (err) {
@@ -97,7 +107,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
   })
 
   // A phone report goes through the same warranty and priority rules as a detection.
-  app.post('/tickets', { schema: { body: manualTicket } }, async (req, reply) => {
+  app.post('/tickets', { schema: { body: manualTicket, response: { 201: ticketSchema, ...failures } } }, async (req, reply) => {
     const body = req.body
     const device = await registry.get(body.deviceId)
     if (!device) throw new HttpError(400, 'bad_request', `body.deviceId: device ${body.deviceId} is not registered`)

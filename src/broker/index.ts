@@ -18,9 +18,9 @@ import { connectedClients } from './aedes-internals.js'
 import type { MqttIngress } from './ingress.js'
 import { capPacketSize } from './packet-cap.js'
 
-export type { Ingress, MqttIngress, WebSocketEndpoint } from './ingress.js'
+export type { WebSocketEndpoint } from './ingress.js'
 
-export interface BrokerOptions {
+interface BrokerOptions {
   host: string
   port: number
   tls?: { certFile: string; keyFile: string }

@@ -121,4 +121,3 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     registryRefreshMs: s.FAULTLINE_REGISTRY_REFRESH_MS,
   }
 }
-

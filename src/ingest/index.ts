@@ -1,5 +1,4 @@
-export { IngestPipeline, type PipelineOptions } from './pipeline.js'
-export { receiver, type Delivery, type Receive } from './receive.js'
+export { IngestPipeline } from './pipeline.js'
+export { receiver, type Receive } from './receive.js'
 export { recordLastSeen } from './last-seen.js'
-export type { DecodeLimits, Publish } from './decode.js'
-export type { DeadLetterRecord, DeviceRecord, EventRecord, IngestRecord, StatusRecord, TelemetryRecord } from './records.js'
+export type { DeviceRecord, EventRecord, IngestRecord, StatusRecord, TelemetryRecord } from './records.js'

@@ -6,7 +6,7 @@ import { DataDirLocked } from '../store/index.js'
 import { DatabaseUnreachable } from './wait-for-database.js'
 
 /** The line to print for a start-up failure the operator can fix, or undefined for a fault of Faultline's own. */
-export function startupProblem(err: unknown, config?: Pick<Config, 'mqttPort' | 'httpPort'>): string | undefined {
+function startupProblem(err: unknown, config?: Pick<Config, 'mqttPort' | 'httpPort'>): string | undefined {
   if (err instanceof ConfigError || err instanceof CatalogError || err instanceof DataDirLocked || err instanceof DatabaseUnreachable) return err.message
   const { code, port, address } = err as { code?: string; port?: number; address?: string }
   if (code === 'EADDRINUSE' || code === 'EACCES') {

@@ -7,7 +7,7 @@ import { openEmbeddedDatabase } from './embedded/index.js'
 import { migrate } from './migrate.js'
 import { openServerDatabase } from './server/index.js'
 
-export type { Database, Queryable, QueryResult } from './database.js'
+export type { Database, Queryable } from './database.js'
 export { DatabaseUnavailable } from './database.js'
 export { MigrationError } from './migrate.js'
 export { instantParam, int64Id, isoDate, isoInstant, storableText } from './fields.js'

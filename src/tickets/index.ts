@@ -1,3 +1,3 @@
-export { TicketRepository, TicketNotFound, IllegalTransition, TransitionConflict, type DetectionOutcome } from './repository.js'
+export { TicketRepository, TicketNotFound, IllegalTransition, TransitionConflict, type DetectionOutcome, type TransitionRequest } from './repository.js'
 export { statuses } from './lifecycle.js'
-export type { Ticket } from './ticket.js'
+export { ticketSchema, ticketWithHistorySchema, type Ticket } from './ticket.js'

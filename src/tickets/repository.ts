@@ -8,7 +8,8 @@ import { repeatRepairWindowMs } from '../rules/index.js'
 import type { Database, Queryable } from '../store/index.js'
 import type { Clock } from '../clock.js'
 import { allowedTransitions, finishedStatuses, type Status } from './lifecycle.js'
-import { toTicket, ticketColumns, type Ticket, type TicketRow, type HistoryEntry } from './ticket.js'
+import { ticketInsert, ticketSelect, toTicket, type TicketRow } from './columns.js'
+import type { HistoryEntry, PartsUsed, Ticket } from './ticket.js'
 
 const SYSTEM = 'faultline'
 
@@ -46,7 +47,7 @@ export interface TransitionRequest {
   note?: string
   technician?: string
   resolution?: string
-  partsUsed?: { partNo: string; qty: number; name?: string }[]
+  partsUsed?: PartsUsed
   labourHours?: number
   satisfaction?: number
   comment?: string
@@ -138,7 +139,7 @@ export class TicketRepository {
   }
 
   async get(ref: string): Promise<(Ticket & { history: HistoryEntry[] }) | undefined> {
-    const { rows } = await this.db.query<TicketRow>(`SELECT ${ticketColumns} FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'}`, [ref])
+    const { rows } = await this.db.query<TicketRow>(`SELECT ${ticketSelect} FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'}`, [ref])
     if (!rows[0]) return undefined
     const history = await this.db.query<{ at: Date; by: string; action: string; status: Status; note: string | null; details: unknown }>(
       `SELECT at, by, action, status, note, details FROM ticket_history WHERE ticket_id = $1 ORDER BY id`,
@@ -153,7 +154,7 @@ export class TicketRepository {
   /** Newest first. */
   async list(f: TicketFilter): Promise<Ticket[]> {
     const { rows } = await this.db.query<TicketRow>(
-      `SELECT ${ticketColumns} FROM tickets
+      `SELECT ${ticketSelect} FROM tickets
        WHERE ($1::text[] IS NULL OR status = ANY($1)) AND ($2::text[] IS NULL OR priority = ANY($2))
          AND ($3::text IS NULL OR device_id = $3) AND ($4::text IS NULL OR kind = $4)
          AND ($5::text IS NULL OR warranty->>'decision' = $5) AND ($6::bigint IS NULL OR id < $6)
@@ -221,7 +222,7 @@ export class TicketRepository {
   }
 
   private async byId(tx: Queryable, id: number): Promise<Ticket> {
-    const { rows } = await tx.query<TicketRow>(`SELECT ${ticketColumns} FROM tickets WHERE id = $1`, [id])
+    const { rows } = await tx.query<TicketRow>(`SELECT ${ticketSelect} FROM tickets WHERE id = $1`, [id])
     return toTicket(rows[0]!)
   }
 
@@ -237,21 +238,13 @@ export class TicketRepository {
 
   private async insert(tx: Queryable, t: TicketDraft, now: number, note?: string, by = SYSTEM): Promise<Ticket> {
     const number = await this.nextNumber(tx, now)
+    const insert = ticketInsert(t, { number })
     const { rows } = await tx.query<{ id: number; inserted: boolean }>(
-      `INSERT INTO tickets (number, kind, trigger, device_id, model, serial, customer, site, region, condition, code, rule_id, title,
-         component, severity, cause, priority, respond_by, resolve_by, warranty, billing, quote, first_seen, last_seen, repeat_of,
-         created_at, updated_at, plan_id, tasks, due)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, to_timestamp($18 / 1000.0),
-         to_timestamp($19 / 1000.0), $20, $21, $22, to_timestamp($23 / 1000.0), to_timestamp($23 / 1000.0), $24,
-         to_timestamp($25 / 1000.0), to_timestamp($25 / 1000.0), $26, $27, $28)
+      `INSERT INTO tickets (${insert.columns}) VALUES (${insert.values})
        ON CONFLICT (device_id, condition) WHERE status NOT IN (${finished})
        DO UPDATE SET occurrences = tickets.occurrences + 1, last_seen = greatest(tickets.last_seen, excluded.last_seen), updated_at = excluded.updated_at
        RETURNING id, (xmax = 0) AS inserted`,
-      [number, t.kind, t.trigger, t.device.id, t.device.model, t.device.serial, t.device.customer ? JSON.stringify(t.device.customer) : null,
-        t.device.site ?? null, t.device.region ?? null, t.condition, t.code ?? null, t.ruleId ?? null, t.title, t.component ?? null,
-        t.severity ?? null, t.cause ?? null, t.priority, t.respondBy, t.resolveBy, JSON.stringify(t.warranty), t.billing,
-        t.quote ? JSON.stringify(t.quote) : null, t.firstSeen, t.repeatOf?.id ?? null, t.openedAt,
-        t.plan?.id ?? null, t.plan ? JSON.stringify(t.plan.tasks) : null, t.plan ? JSON.stringify(t.plan.due) : null],
+      insert.params,
     )
     const { id, inserted } = rows[0]!
     const ticket = await this.byId(tx, id)

@@ -1,51 +1,48 @@
-// A ticket as the API shows it, and how it is read from its row.
-import type { DueOn, Quote, TicketDraft } from '../rules/index.js'
-import type { Status } from './lifecycle.js'
+// A ticket as the API shows it: the rules' draft as stored (absent fields null, instants ISO-8601), plus what the
+// database and the lifecycle add. The zod schema is the same shape checked at run time (the routes' responses).
+import { z } from 'zod'
+import { severity } from '../catalog/index.js'
+import { priorities, type TicketDraft } from '../rules/index.js'
+import { statuses, type Status } from './lifecycle.js'
 
-export interface Ticket {
-  id: number
-  number: string
-  kind: 'repair' | 'maintenance'
-  trigger: TicketDraft['trigger']
-  deviceId: string
-  model: string
-  serial: string
-  customer: TicketDraft['device']['customer'] | null
-  site: string | null
-  region: string | null
-  condition: string
-  code: string | null
-  ruleId: string | null
-  title: string
-  component: string | null
-  severity: string | null
-  cause: string | null
-  priority: TicketDraft['priority']
-  sla: { respondBy: string; resolveBy: string }
-  warranty: TicketDraft['warranty']
-  billing: 'free' | 'chargeable'
-  quote: Quote | null
-  occurrences: number
-  firstSeen: string
-  lastSeen: string
-  clearedAt: string | null
-  status: Status
-  repeatOf: { id: number; number: string } | null
-  technician: string | null
-  resolution: string | null
-  partsUsed: unknown
-  labourHours: number | null
-  satisfaction: number | null
-  comment: string | null
-  createdAt: string
-  updatedAt: string
-  resolvedAt: string | null
-  closedAt: string | null
-  /** maintenance tickets: the service plan, its tasks, and what fell due */
-  planId: string | null
-  tasks: string[] | null
-  due: DueOn | null
-}
+/** An optional draft field as a column gives it back: present or null. */
+type Stored<T> = { [K in keyof T]-?: Exclude<T[K], undefined> | null }
+type Device = TicketDraft['device']
+type Plan = NonNullable<TicketDraft['plan']>
+
+/** The parts a technician used, as a transition records them. */
+export type PartsUsed = { partNo: string; qty: number; name?: string }[]
+
+export type Ticket = Pick<TicketDraft, 'kind' | 'trigger' | 'condition' | 'title' | 'priority' | 'warranty' | 'billing'> &
+  Stored<Pick<TicketDraft, 'code' | 'ruleId' | 'component' | 'severity' | 'cause' | 'quote' | 'repeatOf'>> &
+  Pick<Device, 'model' | 'serial'> &
+  Stored<Pick<Device, 'customer' | 'site' | 'region'>> & {
+    deviceId: Device['id']
+    sla: Record<'respondBy' | 'resolveBy', string>
+    firstSeen: string
+    /** maintenance tickets: the service plan, its tasks, and what fell due */
+    planId: Plan['id'] | null
+    tasks: Plan['tasks'] | null
+    due: Plan['due'] | null
+  } & {
+    // what the database and the lifecycle add to the draft
+    id: number
+    number: string
+    occurrences: number
+    lastSeen: string
+    clearedAt: string | null
+    status: Status
+    technician: string | null
+    resolution: string | null
+    partsUsed: PartsUsed | null
+    labourHours: number | null
+    satisfaction: number | null
+    comment: string | null
+    createdAt: string
+    updatedAt: string
+    resolvedAt: string | null
+    closedAt: string | null
+  }
 
 export interface HistoryEntry {
   at: string
@@ -56,98 +53,78 @@ export interface HistoryEntry {
   details?: unknown
 }
 
-export interface TicketRow {
-  id: number
-  number: string
-  kind: Ticket['kind']
-  trigger: Ticket['trigger']
-  device_id: string
-  model: string
-  serial: string
-  customer: Ticket['customer']
-  site: string | null
-  region: string | null
-  condition: string
-  code: string | null
-  rule_id: string | null
-  title: string
-  component: string | null
-  severity: string | null
-  cause: string | null
-  priority: Ticket['priority']
-  respond_by: Date
-  resolve_by: Date
-  warranty: Ticket['warranty']
-  billing: Ticket['billing']
-  quote: Quote | null
-  occurrences: number
-  first_seen: Date
-  last_seen: Date
-  cleared_at: Date | null
-  status: Status
-  repeat_of: number | null
-  repeat_of_number: string | null
-  technician: string | null
-  resolution: string | null
-  parts_used: unknown
-  labor_hours: number | null
-  satisfaction: number | null
-  comment: string | null
-  created_at: Date
-  updated_at: Date
-  resolved_at: Date | null
-  closed_at: Date | null
-  plan_id: string | null
-  tasks: string[] | null
-  due: DueOn | null
-}
+const instant = z.string()
+const quoteSchema = z.object({
+  currency: z.string(),
+  parts: z.array(z.object({ partNo: z.string(), name: z.string(), qty: z.number(), unitPrice: z.number(), amount: z.number() })),
+  partsTotal: z.number(),
+  labourHours: z.number(),
+  labourRate: z.number(),
+  labour: z.number(),
+  callOut: z.number(),
+  total: z.number(),
+})
+const dueSchema = z.union([
+  z.object({ date: z.string(), until: z.string().optional() }),
+  z.object({ counter: z.string(), usage: z.number(), projected: z.string().optional() }),
+])
 
-export const ticketColumns = `tickets.*, (SELECT r.number FROM tickets r WHERE r.id = tickets.repeat_of) AS repeat_of_number`
+export const ticketSchema = z.object({
+  id: z.number(),
+  number: z.string(),
+  kind: z.enum(['repair', 'maintenance']),
+  trigger: z.enum(['fault_code', 'threshold', 'offline', 'manual', 'schedule', 'usage', 'season']),
+  deviceId: z.string(),
+  model: z.string(),
+  serial: z.string(),
+  customer: z.object({ name: z.string(), phone: z.string().optional(), address: z.string().optional() }).nullable(),
+  site: z.string().nullable(),
+  region: z.string().nullable(),
+  condition: z.string(),
+  code: z.string().nullable(),
+  ruleId: z.string().nullable(),
+  title: z.string(),
+  component: z.string().nullable(),
+  severity: severity.nullable(),
+  cause: z.string().nullable(),
+  priority: z.enum(priorities),
+  sla: z.object({ respondBy: instant, resolveBy: instant }),
+  warranty: z.object({ decision: z.enum(['in_warranty', 'out_of_warranty', 'excluded']), reason: z.string(), coverageEnds: z.string(), chargeable: z.boolean() }),
+  billing: z.enum(['free', 'chargeable']),
+  quote: quoteSchema.nullable(),
+  occurrences: z.number(),
+  firstSeen: instant,
+  lastSeen: instant,
+  clearedAt: instant.nullable(),
+  status: z.enum(statuses),
+  repeatOf: z.object({ id: z.number(), number: z.string() }).nullable(),
+  technician: z.string().nullable(),
+  resolution: z.string().nullable(),
+  partsUsed: z.array(z.object({ partNo: z.string(), qty: z.number(), name: z.string().optional() })).nullable(),
+  labourHours: z.number().nullable(),
+  satisfaction: z.number().nullable(),
+  comment: z.string().nullable(),
+  createdAt: instant,
+  updatedAt: instant,
+  resolvedAt: instant.nullable(),
+  closedAt: instant.nullable(),
+  planId: z.string().nullable(),
+  tasks: z.array(z.string()).nullable(),
+  due: dueSchema.nullable(),
+}) satisfies z.ZodType<Ticket>
 
-const iso = (d: Date | null) => d?.toISOString() ?? null
+export const historyEntrySchema = z.object({
+  at: instant,
+  by: z.string(),
+  action: z.string(),
+  status: z.enum(statuses),
+  note: z.string().optional(),
+  details: z.unknown().optional(),
+}) satisfies z.ZodType<HistoryEntry>
 
-export function toTicket(r: TicketRow): Ticket {
-  return {
-    id: Number(r.id),
-    number: r.number,
-    kind: r.kind,
-    trigger: r.trigger,
-    deviceId: r.device_id,
-    model: r.model,
-    serial: r.serial,
-    customer: r.customer,
-    site: r.site,
-    region: r.region,
-    condition: r.condition,
-    code: r.code,
-    ruleId: r.rule_id,
-    title: r.title,
-    component: r.component,
-    severity: r.severity,
-    cause: r.cause,
-    priority: r.priority,
-    sla: { respondBy: r.respond_by.toISOString(), resolveBy: r.resolve_by.toISOString() },
-    warranty: r.warranty,
-    billing: r.billing,
-    quote: r.quote,
-    occurrences: r.occurrences,
-    firstSeen: r.first_seen.toISOString(),
-    lastSeen: r.last_seen.toISOString(),
-    clearedAt: iso(r.cleared_at),
-    status: r.status,
-    repeatOf: r.repeat_of === null ? null : { id: Number(r.repeat_of), number: r.repeat_of_number ?? '' },
-    technician: r.technician,
-    resolution: r.resolution,
-    partsUsed: r.parts_used,
-    labourHours: r.labor_hours,
-    satisfaction: r.satisfaction,
-    comment: r.comment,
-    createdAt: r.created_at.toISOString(),
-    updatedAt: r.updated_at.toISOString(),
-    resolvedAt: iso(r.resolved_at),
-    closedAt: iso(r.closed_at),
-    planId: r.plan_id,
-    tasks: r.tasks,
-    due: r.due,
-  }
-}
+export const ticketWithHistorySchema = ticketSchema.extend({ history: z.array(historyEntrySchema) })
+
+// The schema and the type are one shape: a field added to either without the other fails to compile.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+export type SchemaIsTicket = Assert<Same<z.infer<typeof ticketSchema>, Ticket>>
+type Assert<T extends true> = T
