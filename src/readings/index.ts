@@ -6,6 +6,7 @@ import { deviceEvents, deviceStatus, type HistoryQuery } from './device-history.
 import { telemetryBuckets, telemetryPoints, type TelemetryQuery } from './telemetry.js'
 
 export { BadCursor } from './device-history.js'
+export { switchedOffSince } from './switched-off.js'
 export { telemetrySince } from './telemetry.js'
 
 export type Readings = ReturnType<typeof readings>
