@@ -37,12 +37,15 @@ export type Transition = Pick<Detection, 'deviceId' | 'condition' | 'state' | 't
  *   condition's latest change are not judged again, so the replay below cannot repeat a breach already reported.
  * - `lastSeen`: devices.last_seen_at of every registered device, so a device that went silent while Faultline
  *   was down is reported offline once its window has passed.
+ * - `switchedOff`: devices whose last word was their own `online: false` (not a last will): switched off by their
+ *   owner, not watched until they next report, as before the restart.
  * - `recentTelemetry`: stored telemetry of the last `replayWindowMs(catalog)` (one metric per record is fine),
  *   replayed before the live stream so a breach that began before the restart counts toward its duration.
  */
 export interface DetectorState {
   transitions?: readonly Transition[]
   lastSeen?: ReadonlyMap<string, number>
+  switchedOff?: ReadonlySet<string>
   recentTelemetry?: readonly TelemetryRecord[]
 }
 

@@ -31,7 +31,8 @@ const roundedDuration = (ms: number) => formatDuration(Math.round(ms / 1000) * 1
  * anything. The raise is dated when the device was last heard.
  *
  * Seeded with `initial.lastSeen`, devices silent since before a restart are watched from their last contact;
- * seeded `offline` transitions that are raised are not raised again.
+ * seeded `offline` transitions that are raised are not raised again, and devices seeded as switched off stay
+ * unwatched until they next report.
  */
 export function offline(
   catalog: Catalog,
@@ -96,7 +97,7 @@ export function offline(
         const lastSeen = initial.lastSeen?.get(deviceId) ?? transition?.time ?? scheduler.now()
         const watch: Watch = { lastSeen, due: Infinity, open: transition?.state === 'raised', disconnected: false, timerAt: Infinity }
         watches.set(deviceId, watch)
-        if (!watch.open) watchUntil(deviceId, watch, lastSeen + offlineWindowMs(rule))
+        if (!watch.open && !initial.switchedOff?.has(deviceId)) watchUntil(deviceId, watch, lastSeen + offlineWindowMs(rule))
       }
 
       const subscription = source.subscribe({

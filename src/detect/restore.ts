@@ -1,6 +1,6 @@
 // What the detectors resume from after a restart, read back from the database (see DetectorState).
 import type { Catalog } from '../catalog/index.js'
-import { telemetrySince } from '../readings/index.js'
+import { switchedOffSince, telemetrySince } from '../readings/index.js'
 import type { Database } from '../store/index.js'
 import type { DetectorState } from './detection.js'
 import { latestTransitions } from './fault-log.js'
@@ -18,9 +18,15 @@ function watchedMetrics(catalog: Catalog): Set<string> {
 
 export async function loadDetectorState(db: Database, catalog: Catalog, lastSeen: Map<string, number>, now: number): Promise<DetectorState> {
   const since = now - replayWindowMs(catalog) - REPLAY_MARGIN_MS
-  const [transitions, recentTelemetry] = await Promise.all([latestTransitions(db), telemetrySince(db, since, [...watchedMetrics(catalog)])])
+  const [transitions, recentTelemetry, switchedOffAt] = await Promise.all([
+    latestTransitions(db),
+    telemetrySince(db, since, [...watchedMetrics(catalog)]),
+    switchedOffSince(db, [...lastSeen.keys()]),
+  ])
   return {
     transitions,
+    // Switched off and not heard from since (last seen is the latest receive time of anything it sent).
+    switchedOff: new Set([...switchedOffAt].filter(([deviceId, at]) => at >= lastSeen.get(deviceId)!).map(([deviceId]) => deviceId)),
     // While Faultline was down no device could reach it: each gets a full offline window from the restart,
     // rather than every device that was quiet meanwhile being reported offline at once.
     lastSeen: new Map([...lastSeen].map(([deviceId, seen]) => [deviceId, Math.max(seen, now)])),

@@ -46,9 +46,9 @@ async function writeEvents(tx: Queryable, records: EventRecord[]): Promise<void>
 
 async function writeStatus(tx: Queryable, records: StatusRecord[]): Promise<void> {
   await tx.query(
-    `INSERT INTO device_status (time, device_id, online, fw, details, received_at)
-     SELECT ${ms('t')}, d, o, f, j, ${ms('r')}
-     FROM unnest($1::float8[], $2::text[], $3::boolean[], $4::text[], $5::jsonb[], $6::float8[]) AS u(t, d, o, f, j, r)
+    `INSERT INTO device_status (time, device_id, online, fw, details, received_at, will)
+     SELECT ${ms('t')}, d, o, f, j, ${ms('r')}, w
+     FROM unnest($1::float8[], $2::text[], $3::boolean[], $4::text[], $5::jsonb[], $6::float8[], $7::boolean[]) AS u(t, d, o, f, j, r, w)
      ON CONFLICT DO NOTHING`,
     [
       records.map((r) => r.time),
@@ -57,6 +57,7 @@ async function writeStatus(tx: Queryable, records: StatusRecord[]): Promise<void
       records.map((r) => r.fw ?? null),
       records.map((r) => JSON.stringify(r.details)),
       records.map((r) => r.receivedAt),
+      records.map((r) => r.will === true),
     ],
   )
 }

@@ -2,7 +2,7 @@
 // The cursor is the last row's unique key (events: time, code, type; status: time), so a page boundary between
 // rows of the same time neither repeats nor skips one.
 import { z } from 'zod'
-import type { Queryable } from '../store/index.js'
+import { isoInstant, storableText, type Queryable } from '../store/index.js'
 
 export interface HistoryQuery {
   deviceId: string
@@ -46,14 +46,23 @@ export class BadCursor extends Error {
   override name = 'BadCursor'
 }
 
-function decode(cursor: string | undefined, length: number): string[] | undefined {
+/**
+ * The row key a cursor holds, each part as the database can compare it: anything else, however it came to be (a
+ * forged or edited cursor), is a BadCursor, the route's 400, never a statement the database refuses as a 500.
+ */
+const eventKey = z.tuple([isoInstant, storableText, z.enum(['fault', 'fault_cleared'])])
+const statusKey = z.tuple([isoInstant])
+
+function decode<K extends z.ZodType<string[]>>(cursor: string | undefined, key: K): z.infer<K> | undefined {
   if (cursor === undefined) return undefined
+  let json: unknown
   try {
-    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString())
-    if (Array.isArray(key) && key.length === length && key.every((k) => typeof k === 'string') && !Number.isNaN(Date.parse(String(key[0])))) return key
+    json = JSON.parse(Buffer.from(cursor, 'base64url').toString())
   } catch {
     // falls through to the error below
   }
+  const parsed = key.safeParse(json)
+  if (parsed.success) return parsed.data
   throw new BadCursor('not a cursor this route gave out')
 }
 
@@ -63,7 +72,7 @@ const pageOf = <T>(items: T[], limit: number, keyOf: (item: T) => string[]): Pag
 })
 
 export async function deviceEvents(db: Queryable, q: HistoryQuery): Promise<Page<DeviceEvent>> {
-  const [time, code, type] = decode(q.after, 3) ?? [null, null, null]
+  const [time, code, type] = decode(q.after, eventKey) ?? [null, null, null]
   const { rows } = await db.query<{ time: Date; received_at: Date; type: DeviceEvent['type']; code: string; seq: string | null; detail: string | null }>(
     `SELECT time, received_at, type, code, seq, detail FROM device_events
      WHERE device_id = $1 AND time >= $2 AND time < $3 AND ($4::timestamptz IS NULL OR (time, code, type) > ($4, $5, $6))
@@ -77,7 +86,7 @@ export async function deviceEvents(db: Queryable, q: HistoryQuery): Promise<Page
 }
 
 export async function deviceStatus(db: Queryable, q: HistoryQuery): Promise<Page<DeviceStatus>> {
-  const [time] = decode(q.after, 1) ?? [null]
+  const [time] = decode(q.after, statusKey) ?? [null]
   const { rows } = await db.query<{ time: Date; received_at: Date; online: boolean | null; fw: string | null; details: Record<string, unknown> }>(
     `SELECT time, received_at, online, fw, details FROM device_status
      WHERE device_id = $1 AND time >= $2 AND time < $3 AND ($4::timestamptz IS NULL OR time > $4)

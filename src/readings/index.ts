@@ -7,6 +7,7 @@ import { telemetryBuckets, telemetryPoints, type TelemetryQuery } from './teleme
 
 export { BadCursor, deviceEvent, statusReport } from './device-history.js'
 export { deadLetter } from './dead-letters.js'
+export { switchedOffSince } from './switched-off.js'
 export { telemetryBucket, telemetryPoint, telemetrySince } from './telemetry.js'
 
 export type Readings = ReturnType<typeof readings>

@@ -1,0 +1,63 @@
+// The connection drops while a detection's COMMIT is in flight, after the database committed it: the ticketing
+// stage retries, and the retry must not act a second time. The detection's own key (fault_events, stored in the
+// same transaction) makes it a duplicate, so the ticket keeps one occurrence per raise.
+import { lastValueFrom, of, toArray } from 'rxjs'
+import { describe, expect, it } from 'vitest'
+import { loadCatalog } from '../src/catalog/index.js'
+import type { Detection } from '../src/detect/index.js'
+import { DeviceRegistry } from '../src/devices/index.js'
+import { createLogger } from '../src/main.js'
+import { defaultSla } from '../src/rules/index.js'
+import { openStore, type Database } from '../src/store/index.js'
+import { repairTickets } from '../src/ticketing/index.js'
+import { TicketRepository } from '../src/tickets/index.js'
+import { backends, testConfig } from './support/faultline.js'
+
+describe.each(backends())('a COMMIT whose answer is lost on the %s backend', (backend) => {
+  it('is retried without adding a second occurrence or a second ticket', async () => {
+    const config = await testConfig(backend)
+    const { db } = await openStore(config, createLogger('silent'))
+    try {
+      await new DeviceRegistry(db).register({ id: 'cl-1', model: 'BCD-516WDVL', serial: 'SN-cl-1', purchasedAt: '2025-06-01' })
+      const registry = new DeviceRegistry(db)
+      const clock = { now: () => Date.now() }
+      const tickets = new TicketRepository(db, clock, 'UTC')
+      // Each detection's first transaction commits and then reports a lost connection, as a drop between COMMIT
+      // and its reply does; its retry is answered.
+      let calls = 0
+      const losesFirstAnswer: Pick<Database, 'transaction'> = {
+        transaction: async (work) => {
+          const result = await db.transaction(work)
+          if (calls++ % 2 === 0) throw new Error('Connection terminated unexpectedly')
+          return result
+        },
+      }
+      const raise = (time: number): Detection => ({
+        deviceId: 'cl-1', trigger: 'fault_code', condition: 'fault:E1', state: 'raised', time, severity: 'major', title: 'E1', code: 'E1', known: true,
+      })
+      const clear = (time: number): Detection => ({ ...raise(time), state: 'cleared' })
+      const t0 = Date.now() - 60_000
+      const outcomes = await lastValueFrom(
+        of(raise(t0), clear(t0 + 1_000), raise(t0 + 2_000)).pipe(
+          repairTickets({
+            catalog: await loadCatalog(config.catalogDir),
+            device: (id) => registry.get(id),
+            db: losesFirstAnswer,
+            tickets,
+            clock,
+            policy: { sla: defaultSla, timeZone: 'UTC' },
+            log: createLogger('silent'),
+            lanes: 1,
+          }),
+          toArray(),
+        ),
+      )
+      // Each first attempt committed; each retry found its detection stored.
+      expect(outcomes.map((o) => o.action)).toEqual(['duplicate', 'duplicate', 'duplicate'])
+      const { rows } = await db.query<{ occurrences: number }>(`SELECT occurrences FROM tickets WHERE device_id = 'cl-1'`)
+      expect(rows).toEqual([{ occurrences: 2 }])
+    } finally {
+      await db.close()
+    }
+  })
+})
