@@ -104,7 +104,16 @@ export async function connectRaw(port: number, id: string, token: string, onErro
   })
   socket.on('error', (err) => onError?.(`${id}: ${err.message}`))
   socket.write(
-    mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: id, keepalive: 600, username: id, password: Buffer.from(token) }),
+    mqttPacket.generate({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clean: true,
+      clientId: id,
+      keepalive: 600,
+      username: id,
+      password: Buffer.from(token),
+    }),
   )
   await connack
   return conn

@@ -87,7 +87,13 @@ if (BACKENDS.some((b) => b !== 'embedded' && b !== 'server') || QOS.some((q) => 
   process.exit(2)
 }
 if (flags['ticket-runs'] === undefined) flags['ticket-runs'] = String(RUNS)
-const TICKETS = { runs: int('ticket-runs'), devices: int('ticket-devices'), rate: int('ticket-rate'), storm: int('storm-devices'), stormPollMs: int('storm-poll-ms') }
+const TICKETS = {
+  runs: int('ticket-runs'),
+  devices: int('ticket-devices'),
+  rate: int('ticket-rate'),
+  storm: int('storm-devices'),
+  stormPollMs: int('storm-poll-ms'),
+}
 
 /** ceilings.md figures, to put ours against (see that file for how they were measured). */
 const CEILINGS = {
@@ -443,7 +449,9 @@ const describeTickets = (t: TicketRunResult) =>
 async function main() {
   const started = Date.now()
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
-  log(`Faultline benchmark: ${os.cpus().length} × ${cpu}, Node ${process.version}, ${RUNS} run(s) per ingest case, ${TICKETS.runs} per tickets case, ${CONNECTIONS} connections`)
+  log(
+    `Faultline benchmark: ${os.cpus().length} × ${cpu}, Node ${process.version}, ${RUNS} run(s) per ingest case, ${TICKETS.runs} per tickets case, ${CONNECTIONS} connections`,
+  )
   const cases: CaseResult[] = []
   const tickets: TicketCase[] = []
   let serverNote = ''
@@ -529,7 +537,13 @@ function render(cases: CaseResult[], tickets: TicketCase[], meta: { cpu: string;
       `- ceilings.md figures were measured on this machine class separately; see /work/shared/ceilings.md. The ratio is ours ÷ theirs.`,
     )
   }
-  if (warnings.length) lines.push(`- Faultline logged warnings: ${warnings.slice(0, 5).map((w) => '`' + w + '`').join('; ')}`)
+  if (warnings.length)
+    lines.push(
+      `- Faultline logged warnings: ${warnings
+        .slice(0, 5)
+        .map((w) => '`' + w + '`')
+        .join('; ')}`,
+    )
   return lines.join('\n') + '\n'
 }
 
@@ -567,10 +581,18 @@ function renderIngest(lines: string[], cases: CaseResult[]) {
         `${col((r) => r.rssPeakMb).toFixed(0)} MB | ${col((r) => r.cpuCores).toFixed(2)} cores | ${vs} |`,
     )
   }
-  lines.push('', '### Ingest runs', '', '| case | run | s | msgs/s | rows in db / expected | max write queue rows | backpressure waits |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+  lines.push(
+    '',
+    '### Ingest runs',
+    '',
+    '| case | run | s | msgs/s | rows in db / expected | max write queue rows | backpressure waits |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  )
   for (const c of cases) {
     c.runs.forEach((r, i) =>
-      lines.push(`| ${c.name} | ${i + 1} | ${r.seconds.toFixed(1)} | ${fmt(r.msgsPerS)} | ${fmt(r.rowsInDb)} / ${fmt(r.expectedRows)} | ${fmt(r.maxQueueRows)} | ${fmt(r.backpressureWaits)} |`),
+      lines.push(
+        `| ${c.name} | ${i + 1} | ${r.seconds.toFixed(1)} | ${fmt(r.msgsPerS)} | ${fmt(r.rowsInDb)} / ${fmt(r.expectedRows)} | ${fmt(r.maxQueueRows)} | ${fmt(r.backpressureWaits)} |`,
+      ),
     )
     if (c.failed) lines.push(`| ${c.name} | failed | | | ${c.failed.replaceAll('|', '/')} | | |`)
   }
@@ -607,14 +629,38 @@ function renderTickets(lines: string[], cases: TicketCase[]) {
       `| ${c.name}${c.runs.length < TICKETS.runs ? ` (${c.runs.length} run${c.runs.length > 1 ? 's' : ''})` : ''} | ` +
         `${fmt(c.runs.reduce((n, r) => n + r.tickets, 0))} / ${fmt(c.runs.reduce((n, r) => n + r.devices, 0))} | ` +
         `${dist(e2e)} | ${dist(lat)} | ` +
-        `${ms(all((r) => r.pubackMs), 50)} / ${ms(all((r) => r.pubackMs), 99)} ms | ` +
-        `${ms(all((r) => r.createdMs), 50)} / ${ms(all((r) => r.createdMs), 99)} ms | ${ms(all((r) => r.visibleAfterCreateMs), 50)} ms | ` +
-        `${percentile(all((r) => r.pollMs), 50).toFixed(1)} ms | ${Number.isFinite(allVisible) ? `${allVisible.toFixed(2)} s` : '–'} | ` +
+        `${ms(
+          all((r) => r.pubackMs),
+          50,
+        )} / ${ms(
+          all((r) => r.pubackMs),
+          99,
+        )} ms | ` +
+        `${ms(
+          all((r) => r.createdMs),
+          50,
+        )} / ${ms(
+          all((r) => r.createdMs),
+          99,
+        )} ms | ${ms(
+          all((r) => r.visibleAfterCreateMs),
+          50,
+        )} ms | ` +
+        `${percentile(
+          all((r) => r.pollMs),
+          50,
+        ).toFixed(1)} ms | ${Number.isFinite(allVisible) ? `${allVisible.toFixed(2)} s` : '–'} | ` +
         `${c.kind === 'storm' ? fmt(median(c.runs.map((r) => r.devices / r.allVisibleS))) : '–'} |`,
     )
     if (c.failed) lines.push(`| ${c.name} | failed | ${c.failed.replaceAll('|', '/')} | | | | | | | |`)
   }
-  lines.push('', '### Tickets runs', '', '| case | run | tickets / faults | publish span | publish → visible p50 / p99 / max | all visible after |', '| --- | ---: | ---: | ---: | ---: | ---: |')
+  lines.push(
+    '',
+    '### Tickets runs',
+    '',
+    '| case | run | tickets / faults | publish span | publish → visible p50 / p99 / max | all visible after |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  )
   for (const c of cases) {
     c.runs.forEach((r, i) =>
       lines.push(

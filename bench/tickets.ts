@@ -128,7 +128,7 @@ export async function ticketRun(fl: ChildFaultline, o: TicketRunOptions): Promis
   const payload = JSON.stringify({ type: 'fault', code: 'E1' })
   const interval = 1000 / o.ratePerS
   const start = now()
-  for (let i = 0; i < o.devices; ) {
+  for (let i = 0; i < o.devices;) {
     const due = Math.min(o.devices, Math.floor((now() - start) / interval) + 1)
     for (; i < due; i++) {
       publishedAt[i] = now()

@@ -22,7 +22,17 @@ export interface SimCounters {
 }
 
 export const newCounters = (): SimCounters => ({
-  connected: 0, connects: 0, reconnects: 0, sent: 0, acked: 0, failed: 0, skipped: 0, telemetry: 0, faults: 0, faultsCleared: 0, errors: 0,
+  connected: 0,
+  connects: 0,
+  reconnects: 0,
+  sent: 0,
+  acked: 0,
+  failed: 0,
+  skipped: 0,
+  telemetry: 0,
+  faults: 0,
+  faultsCleared: 0,
+  errors: 0,
 })
 
 export interface DeviceOptions {

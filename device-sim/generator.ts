@@ -25,9 +25,7 @@ export interface DevicePlan {
 }
 
 export type OutMessage =
-  | { channel: 'telemetry'; payload: TelemetrySample }
-  | { channel: 'events'; payload: EventPayload }
-  | { channel: 'status'; payload: StatusPayload }
+  { channel: 'telemetry'; payload: TelemetrySample } | { channel: 'events'; payload: EventPayload } | { channel: 'status'; payload: StatusPayload }
 
 const inWindow = (w: Window | undefined, t: number) => w !== undefined && t >= w.start && (w.end === undefined || t < w.end)
 

@@ -21,7 +21,9 @@ Connection
   --token TOKEN         API bearer token (default: $FAULTLINE_API_TOKEN)
 Fleet
   --devices N           devices in all (default 10), ids <prefix>-<rf|ac|wm|cp>-0001...
-  --model M             a catalog model: ${Object.values(profiles).map((p) => `${p.catalogModel} (${p.kind})`).join(', ')};
+  --model M             a catalog model: ${Object.values(profiles)
+    .map((p) => `${p.catalogModel} (${p.kind})`)
+    .join(', ')};
                         repeat it or separate with commas to mix models round-robin (default BCD-516WDVL)
   --rate S              seconds between one device's messages (default 1)
   --qos 0|1|2           telemetry QoS (default 0; status and will are QoS 1)
@@ -47,11 +49,23 @@ Run
 `
 
 const numberFlags = {
-  devices: 'devices', rate: 'rate', qos: 'qos', seed: 'seed',
-  'fault-rate': 'faultRate', 'fault-duration': 'faultDuration',
-  breach: 'breach', 'breach-value': 'breachValue', 'breach-after': 'breachAfter', 'breach-for': 'breachFor',
-  silence: 'silence', 'silence-after': 'silenceAfter', 'silence-for': 'silenceFor',
-  duration: 'duration', keepalive: 'keepalive', 'reconnect-ms': 'reconnectMs', concurrency: 'concurrency',
+  devices: 'devices',
+  rate: 'rate',
+  qos: 'qos',
+  seed: 'seed',
+  'fault-rate': 'faultRate',
+  'fault-duration': 'faultDuration',
+  breach: 'breach',
+  'breach-value': 'breachValue',
+  'breach-after': 'breachAfter',
+  'breach-for': 'breachFor',
+  silence: 'silence',
+  'silence-after': 'silenceAfter',
+  'silence-for': 'silenceFor',
+  duration: 'duration',
+  keepalive: 'keepalive',
+  'reconnect-ms': 'reconnectMs',
+  concurrency: 'concurrency',
 } as const
 const stringFlags = { url: 'url', api: 'api', token: 'token', prefix: 'prefix', 'breach-metric': 'breachMetric' } as const
 const flagOf: Record<string, string> = Object.fromEntries(
@@ -95,7 +109,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     if (raw.trim() === '' || !Number.isFinite(n)) problems.push(`--${flag}: expected a number, got ${JSON.stringify(raw)}`)
     else input[key] = n
   }
-  const models = (values.model as string[] | undefined)?.flatMap((m) => m.split(',')).map((m) => m.trim()).filter(Boolean)
+  const models = (values.model as string[] | undefined)
+    ?.flatMap((m) => m.split(','))
+    .map((m) => m.trim())
+    .filter(Boolean)
   if (models?.length) input.models = models
   if (input.token === undefined) problems.push('--token: required (or set FAULTLINE_API_TOKEN)')
 

@@ -230,7 +230,13 @@ const airCompressor: Profile<CompressorState> = {
   ],
   breach: { metric: 'discharge_temp', value: 112, limit: 105 },
   counters: ['run_hours'],
-  init: (rng) => ({ pressure: 7.5, temp: rng.range(78, 86), demand: rng.range(0.4, 0.8), separatorDp: rng.range(0.2, 0.4), runHours: round(rng.range(300, 3900), 3) }),
+  init: (rng) => ({
+    pressure: 7.5,
+    temp: rng.range(78, 86),
+    demand: rng.range(0.4, 0.8),
+    separatorDp: rng.range(0.2, 0.4),
+    runHours: round(rng.range(300, 3900), 3),
+  }),
   step(s, dt, rng) {
     // Air demand wanders; the VSD holds 7.5 bar by speeding up or slowing down.
     const demand = clamp(s.demand + rng.normal(0, 0.02) * Math.sqrt(dt), 0.15, 1)
@@ -254,9 +260,7 @@ const airCompressor: Profile<CompressorState> = {
   },
 }
 
-export const profiles: Record<string, Profile> = Object.fromEntries(
-  [refrigerator, airConditioner, washer, airCompressor].map((p) => [p.code, p]),
-)
+export const profiles: Record<string, Profile> = Object.fromEntries([refrigerator, airConditioner, washer, airCompressor].map((p) => [p.code, p]))
 
 /** A profile by its short code or by its catalog model id, case-insensitively. */
 export function findProfile(name: string): Profile | undefined {

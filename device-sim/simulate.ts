@@ -23,21 +23,33 @@ export const simOptions = z
       .default(['BCD-516WDVL'])
       .superRefine((names, ctx) => {
         for (const name of names) {
-          if (!findProfile(name)) ctx.addIssue({ code: 'custom', message: `unknown model "${name}"; known: ${Object.values(profiles).map((p) => p.catalogModel).join(', ')}` })
+          if (!findProfile(name))
+            ctx.addIssue({
+              code: 'custom',
+              message: `unknown model "${name}"; known: ${Object.values(profiles)
+                .map((p) => p.catalogModel)
+                .join(', ')}`,
+            })
         }
       }),
     /** seconds between one device's messages */
     rate: z.number().finite().min(0.01).max(86_400).default(1),
     qos: z.union([z.literal(0), z.literal(1), z.literal(2)], { error: 'expected 0, 1 or 2' }).default(0),
     seed: z.number().int().default(1),
-    prefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,40}$/, 'letters, digits and "_.:-", starting with a letter or digit').default('sim'),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,40}$/, 'letters, digits and "_.:-", starting with a letter or digit')
+      .default('sim'),
     /** probability per tick that a device without an active fault raises one */
     faultRate: z.number().min(0).max(1).default(0),
     /** seconds a fault lasts before its fault_cleared (uniformly 0.5×–1.5× this) */
     faultDuration: z.number().finite().positive().default(60),
     /** how many devices (the first ones) drive their breach metric over its threshold */
     breach: z.number().int().nonnegative().default(0),
-    breachMetric: z.string().regex(/^[A-Za-z][A-Za-z0-9_.]{0,63}$/).optional(),
+    breachMetric: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_.]{0,63}$/)
+      .optional(),
     breachValue: z.number().finite().optional(),
     breachAfter: seconds.default(10),
     breachFor: seconds.positive().default(300),
@@ -56,7 +68,11 @@ export const simOptions = z
   })
   .superRefine((o, ctx) => {
     if (o.breach + o.silence > o.devices) {
-      ctx.addIssue({ code: 'custom', path: ['breach'], message: `--breach ${o.breach} and --silence ${o.silence} need ${o.breach + o.silence} devices; there are ${o.devices}` })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['breach'],
+        message: `--breach ${o.breach} and --silence ${o.silence} need ${o.breach + o.silence} devices; there are ${o.devices}`,
+      })
     }
   })
 
@@ -188,9 +204,20 @@ export async function simulate(input: SimOptions, hooks: SimulateHooks = {}): Pr
     if (token.status === 'rejected') failures.push({ id: plan.id, error: errorText(token.reason) })
     else
       devices.push(
-        new SimDevice(new DeviceGenerator(plan), token.value, {
-          url: o.url, qos: o.qos, rate: o.rate, startedAt, keepalive: o.keepalive, reconnectMs: o.reconnectMs, onError: hooks.onDeviceError,
-        }, counters),
+        new SimDevice(
+          new DeviceGenerator(plan),
+          token.value,
+          {
+            url: o.url,
+            qos: o.qos,
+            rate: o.rate,
+            startedAt,
+            keepalive: o.keepalive,
+            reconnectMs: o.reconnectMs,
+            onError: hooks.onDeviceError,
+          },
+          counters,
+        ),
       )
   })
 

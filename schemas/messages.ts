@@ -25,7 +25,10 @@ export const MAX_JSON_DEPTH = 32
 
 export const metricName = z
   .string()
-  .regex(new RegExp(`^(?!(?:${reservedNames.join('|')})$)[A-Za-z][A-Za-z0-9_.]{0,63}$`), 'metric names are letters, digits, "_" and ".", at most 64, and not a reserved name')
+  .regex(
+    new RegExp(`^(?!(?:${reservedNames.join('|')})$)[A-Za-z][A-Za-z0-9_.]{0,63}$`),
+    'metric names are letters, digits, "_" and ".", at most 64, and not a reserved name',
+  )
 
 export const telemetrySample = z.strictObject({
   ...stamped,
@@ -41,7 +44,11 @@ export const telemetryBacklog = z.array(telemetrySample).min(1).max(1000)
 /** devices/<id>/telemetry: one sample, or an array of them. */
 export const telemetryPayload = z.union([telemetrySample, telemetryBacklog])
 
-export const faultCode = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'fault codes are letters, digits and "_.:-"')
+export const faultCode = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'fault codes are letters, digits and "_.:-"')
 
 /** devices/<id>/events */
 export const eventPayload = z.strictObject({

@@ -95,7 +95,12 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   ).catch((err: unknown) => rulesLog.error({ err }, 'rules stage stopped: detections no longer become tickets'))
   consumers.push(() => ticketing)
   const maintenance = new MaintenanceScheduler({
-    catalog, registry, records: maintenanceRecords, tickets, clock, policy,
+    catalog,
+    registry,
+    records: maintenanceRecords,
+    tickets,
+    clock,
+    policy,
     log: log.child({ component: 'maintenance' }),
     intervalMs: config.maintenanceIntervalMs,
     onPass: () => metrics.maintenancePasses.inc(),
@@ -125,7 +130,20 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     writer: () => pipeline.progress(WRITER_STALL_MS),
   }
   const app = closers.add(
-    await buildApi({ readings: readings(db, timescale), registry, webSocket: broker.webSocket, metrics, apiTokenHash: apiToken.hash, log, catalog, tickets, clock, policy, maintenance, readiness }),
+    await buildApi({
+      readings: readings(db, timescale),
+      registry,
+      webSocket: broker.webSocket,
+      metrics,
+      apiTokenHash: apiToken.hash,
+      log,
+      catalog,
+      tickets,
+      clock,
+      policy,
+      maintenance,
+      readiness,
+    }),
     (a) => a.close(),
   )
   await app.listen({ host: config.host, port: config.httpPort })

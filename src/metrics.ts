@@ -8,7 +8,9 @@ export function createMetrics() {
     new Counter<L>({ name: `faultline_${name}`, help, labelNames, registers: [registry] })
   return {
     registry,
-    authFailures: counter('mqtt_auth_failures_total', 'MQTT CONNECTs refused: unknown device, wrong token, client id too long, registry unavailable', ['reason']),
+    authFailures: counter('mqtt_auth_failures_total', 'MQTT CONNECTs refused: unknown device, wrong token, client id too long, registry unavailable', [
+      'reason',
+    ]),
     rotatedSessionsEnded: counter('mqtt_rotated_sessions_ended_total', 'Sessions closed because their token was rotated'),
     aclViolations: counter('mqtt_acl_violations_total', 'Publishes and subscriptions refused for touching another topic', ['action']),
     aclDisconnects: counter('mqtt_acl_disconnects_total', 'Clients disconnected for repeated ACL violations'),
@@ -23,7 +25,11 @@ export function createMetrics() {
     walWriteErrors: counter('wal_write_errors_total', 'Write-ahead log writes that failed or stored part of their bytes (each is retried)'),
     walHealthy: new Gauge({ name: 'faultline_wal_healthy', help: '1 while write-ahead log writes succeed, 0 while they fail', registers: [registry] }),
     // With queueRows: rows waiting while this stands still is a stalled writer (what /readyz's writer check says).
-    writerProgressAt: new Gauge({ name: 'faultline_writer_progress_timestamp_seconds', help: 'When the writer last committed, or rows began to wait in an empty queue', registers: [registry] }),
+    writerProgressAt: new Gauge({
+      name: 'faultline_writer_progress_timestamp_seconds',
+      help: 'When the writer last committed, or rows began to wait in an empty queue',
+      registers: [registry],
+    }),
     queueRows: new Gauge({ name: 'faultline_write_queue_rows', help: 'Rows admitted and not yet in the database', registers: [registry] }),
   }
 }

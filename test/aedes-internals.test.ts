@@ -60,7 +60,9 @@ describe('aedes internals', () => {
       const client = handled.at(-1)!
       const parser = parserOf(client)
       // A PUBLISH header announcing 10 MB, and none of its body.
-      const header = mqttPacket.generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(10 * 1024 * 1024), qos: 0, retain: false, dup: false }).subarray(0, 5)
+      const header = mqttPacket
+        .generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(10 * 1024 * 1024), qos: 0, retain: false, dup: false })
+        .subarray(0, 5)
       const length = parser.packet.length
       raw.write(header)
       await expect.poll(() => parser.packet.length, { timeout: 5_000 }).not.toBe(length)

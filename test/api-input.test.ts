@@ -109,7 +109,11 @@ describe.each(backends())('database errors on the %s backend', (backend: Backend
   let db: Database
   beforeAll(async () => {
     const store = await openStore(
-      { databaseUrl: backend === 'server' ? await freshDatabase() : undefined, dataDir: mkdtempSync(path.join(os.tmpdir(), 'faultline-dberr-')), retentionDays: 365 },
+      {
+        databaseUrl: backend === 'server' ? await freshDatabase() : undefined,
+        dataDir: mkdtempSync(path.join(os.tmpdir(), 'faultline-dberr-')),
+        retentionDays: 365,
+      },
       pino({ level: 'silent' }),
     )
     db = store.db
@@ -181,7 +185,10 @@ describe.runIf(backends().includes('server'))('a failed registration over HTTP o
   it('answers 500 and logs the failure without the customer, the token hash or the statement', async () => {
     const res = await api('POST', '/api/devices', device('leak-1', { customer: CUSTOMER }))
     expect(res).toMatchObject({ status: 500, body: { error: 'internal_error' } })
-    const line = captured.text().split('\n').find((l) => l.includes('request failed'))
+    const line = captured
+      .text()
+      .split('\n')
+      .find((l) => l.includes('request failed'))
     expect(line).toBeDefined()
     for (const value of [CUSTOMER.name, CUSTOMER.phone, CUSTOMER.address, 'SN-leak-1', 'INSERT INTO', 'Failing row']) expect(line).not.toContain(value)
     // The stored token hash has this shape; none may appear.

@@ -227,7 +227,10 @@ describe.each(backends())('HTTP API on the %s backend', (backend) => {
       for (const [query, field] of cases) {
         const res = await fl.api('GET', `/api/devices/q-1/telemetry?${query}`)
         expect(res.status, query).toBe(400)
-        expect(res.body.issues.map((i: { field: string }) => i.field), query).toEqual([field])
+        expect(
+          res.body.issues.map((i: { field: string }) => i.field),
+          query,
+        ).toEqual([field])
       }
       const reversed = await fl.api('GET', `/api/devices/q-1/telemetry?from=${hour + 60_000}&to=${hour}`)
       expect(reversed).toEqual({ status: 400, body: { error: 'bad_request', message: 'querystring.from: must not be after to' } })

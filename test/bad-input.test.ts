@@ -168,7 +168,7 @@ describe.each(backends())('bad input on the %s backend', (backend) => {
     expect(await bare.next('connack')).toMatchObject({ returnCode: 0 })
     // PUBLISH QoS 0 announcing 300 KiB (remaining length as a varint), followed by only a few bytes of it.
     const remaining = 300 * KiB
-    const varint = [remaining & 0x7f | 0x80, (remaining >> 7) & 0x7f | 0x80, remaining >> 14]
+    const varint = [(remaining & 0x7f) | 0x80, ((remaining >> 7) & 0x7f) | 0x80, remaining >> 14]
     bare.write(Buffer.from([0x30, ...varint, 0x00, 0x05, ...Buffer.from('devic')]))
     await bare.closed
     expect(bare.received.map((p) => p.cmd)).toEqual(['connack'])
@@ -245,39 +245,57 @@ interface Fate {
 }
 const none: Fate = { events: [], status: [], deadLetters: [] }
 const escapedNul: [what: string, channel: string, payload: string, fate: Fate][] = [
-  ['an event detail', 'events', '{"type":"fault","code":"E1","detail":"open\\u0000circuit"}', { ...none, events: [{ type: 'fault', code: 'E1', detail: 'open\uFFFDcircuit' }] }],
+  [
+    'an event detail',
+    'events',
+    '{"type":"fault","code":"E1","detail":"open\\u0000circuit"}',
+    { ...none, events: [{ type: 'fault', code: 'E1', detail: 'open\uFFFDcircuit' }] },
+  ],
   ['a status fw', 'status', '{"online":true,"fw":"2.1\\u0000"}', { ...none, status: [{ online: true, fw: '2.1\uFFFD', details: {} }] }],
   ['a status detail value', 'status', '{"online":true,"note":"a\\u0000b"}', { ...none, status: [{ online: true, fw: null, details: { note: 'a\uFFFDb' } }] }],
   // An escaped backslash before "u0000" is the device's text, kept as sent; an escaped NUL after it is still replaced.
-  ['a backslash before u0000', 'events', '{"type":"fault","code":"E1","detail":"C:\\\\u0000 then \\\\\\u0000"}', { ...none, events: [{ type: 'fault', code: 'E1', detail: 'C:\\u0000 then \\\uFFFD' }] }],
+  [
+    'a backslash before u0000',
+    'events',
+    '{"type":"fault","code":"E1","detail":"C:\\\\u0000 then \\\\\\u0000"}',
+    { ...none, events: [{ type: 'fault', code: 'E1', detail: 'C:\\u0000 then \\\uFFFD' }] },
+  ],
   // The replacement is no letter: a metric name with it breaks the name's pattern, and says so.
-  ['a metric name', 'telemetry', '{"metrics":{"a\\u0000b":1}}', { ...none, deadLetters: [{ reason: 'schema: metrics.a\uFFFDb: Invalid key in record', payload_head: '{"metrics":{"a\\u0000b":1}}' }] }],
+  [
+    'a metric name',
+    'telemetry',
+    '{"metrics":{"a\\u0000b":1}}',
+    { ...none, deadLetters: [{ reason: 'schema: metrics.a\uFFFDb: Invalid key in record', payload_head: '{"metrics":{"a\\u0000b":1}}' }] },
+  ],
 ]
-describe.each(backends().flatMap((b) => escapedNul.map((c) => [b, ...c] as const)))('an escaped NUL on the %s backend, in %s', (backend, _what, channel, payload, fate) => {
-  let fl: TestInstance
-  beforeAll(async () => {
-    fl = await startTest(backend)
-  })
-  afterAll(() => closeWithin(fl, 3_000))
-  const { metric, points, stored } = helpers(() => fl)
+describe.each(backends().flatMap((b) => escapedNul.map((c) => [b, ...c] as const)))(
+  'an escaped NUL on the %s backend, in %s',
+  (backend, _what, channel, payload, fate) => {
+    let fl: TestInstance
+    beforeAll(async () => {
+      fl = await startTest(backend)
+    })
+    afterAll(() => closeWithin(fl, 3_000))
+    const { metric, points, stored } = helpers(() => fl)
 
-  it('is stored with U+FFFD for the NUL, or dead-lettered, exactly once, without jamming the writer for the messages after it', async () => {
-    const client = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'nul-2', await fl.registerDevice('nul-2'))
-    try {
-      await client.publishAsync(`devices/nul-2/${channel}`, payload, { qos: 1 })
-      await client.publishAsync('devices/nul-2/telemetry', telemetry({ after: 1 }), { qos: 1 })
-    } finally {
-      await client.endAsync(true)
-    }
-    await stored('nul-2', 'after')
-    expect((await points('nul-2')).map((p) => p.metric)).toEqual(['after'])
-    expect(await metric('faultline_write_retries_total')).toBe(0)
-    await fl.close()
-    const read = await readStored(fl.config, async (db) => ({
-      events: (await db.query('SELECT type, code, detail FROM device_events WHERE device_id = $1', ['nul-2'])).rows,
-      status: (await db.query('SELECT online, fw, details FROM device_status WHERE device_id = $1', ['nul-2'])).rows,
-      deadLetters: (await db.query('SELECT reason, payload_head FROM dead_letters WHERE device_id = $1', ['nul-2'])).rows,
-    }))
-    expect(read).toEqual(fate)
-  })
-})
+    it('is stored with U+FFFD for the NUL, or dead-lettered, exactly once, without jamming the writer for the messages after it', async () => {
+      const client = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'nul-2', await fl.registerDevice('nul-2'))
+      try {
+        await client.publishAsync(`devices/nul-2/${channel}`, payload, { qos: 1 })
+        await client.publishAsync('devices/nul-2/telemetry', telemetry({ after: 1 }), { qos: 1 })
+      } finally {
+        await client.endAsync(true)
+      }
+      await stored('nul-2', 'after')
+      expect((await points('nul-2')).map((p) => p.metric)).toEqual(['after'])
+      expect(await metric('faultline_write_retries_total')).toBe(0)
+      await fl.close()
+      const read = await readStored(fl.config, async (db) => ({
+        events: (await db.query('SELECT type, code, detail FROM device_events WHERE device_id = $1', ['nul-2'])).rows,
+        status: (await db.query('SELECT online, fw, details FROM device_status WHERE device_id = $1', ['nul-2'])).rows,
+        deadLetters: (await db.query('SELECT reason, payload_head FROM dead_letters WHERE device_id = $1', ['nul-2'])).rows,
+      }))
+      expect(read).toEqual(fate)
+    })
+  },
+)

@@ -14,7 +14,9 @@ const model = (overrides: Record<string, unknown> = {}) => ({
   category: 'refrigerator',
   warranty: { months: 12, labourRate: 80, callOutFee: 50, currency: 'CNY' },
   parts: [{ partNo: 'P-1', name: 'Sensor', price: 28 }],
-  faultCodes: { F1: { title: 'Sensor fault', component: 'temperature_sensor', severity: 'minor', cause: 'open circuit', parts: [{ partNo: 'P-1' }], labourHours: 0.5 } },
+  faultCodes: {
+    F1: { title: 'Sensor fault', component: 'temperature_sensor', severity: 'minor', cause: 'open circuit', parts: [{ partNo: 'P-1' }], labourHours: 0.5 },
+  },
   thresholds: [{ id: 'warm', metric: 'cabinet_temp', comparison: 'above', limit: 8, for: '30m', clearAt: 6, severity: 'major', title: 'Too warm' }],
   offline: { heartbeat: '5m', missedHeartbeats: 3 },
   ...overrides,
@@ -46,7 +48,13 @@ describe('the demo catalog', () => {
 
   it('has the fridge rule and compressor cover the issue describes', async () => {
     const fridge = (await loadCatalog(demoDir)).get('BCD-516WDVL')!
-    expect(fridge.thresholds.find((r) => r.id === 'fridge_warm')).toMatchObject({ metric: 'fridge_temp', comparison: 'above', limit: 8, for: 30 * 60_000, clearAt: 6 })
+    expect(fridge.thresholds.find((r) => r.id === 'fridge_warm')).toMatchObject({
+      metric: 'fridge_temp',
+      comparison: 'above',
+      limit: 8,
+      for: 30 * 60_000,
+      clearAt: 6,
+    })
     expect(fridge.warranty.components).toContainEqual({ component: 'compressor', months: 120 })
     expect(fridge.faultCodes.get('E8')?.parts.map((p) => p.partNo)).toEqual(['0064001857', '0060900021'])
   })
@@ -64,7 +72,9 @@ describe('parseCatalog', () => {
   it('reports each problem as file: path.inside: problem', () => {
     const broken = model({
       warranty: { months: 12, labourRate: 80.005, callOutFee: 50, currency: 'CNY', exclusions: ['acts_of_god'] },
-      thresholds: [{ id: 'warm', metric: 'cabinet_temp', comparison: 'above', limit: 8, for: 'soon', clearAt: 9, severity: 'major', title: 'Too warm', colour: 'red' }],
+      thresholds: [
+        { id: 'warm', metric: 'cabinet_temp', comparison: 'above', limit: 8, for: 'soon', clearAt: 9, severity: 'major', title: 'Too warm', colour: 'red' },
+      ],
     })
     expect(problemsOf(() => parseCatalog([{ file: 'fridge.yaml', content: broken }]))).toEqual([
       'fridge.yaml: warranty.exclusions[0]: Invalid option: expected one of "misuse"|"liquid_damage"|"power_surge"|"unauthorised_repair"|"improper_installation"|"physical_damage"|"pest_damage"|"natural_disaster"|"lack_of_maintenance"|"non_genuine_parts"|"commercial_use"|"consumables"',
@@ -95,7 +105,9 @@ describe('parseCatalog', () => {
         { partNo: 'P-1', name: 'Sensor', price: 28 },
         { partNo: 'P-1', name: 'Sensor again', price: 30 },
       ],
-      faultCodes: { F1: { title: 'Sensor fault', component: 'temperature_sensor', severity: 'minor', cause: 'open', parts: [{ partNo: 'P-9' }], labourHours: 0.5 } },
+      faultCodes: {
+        F1: { title: 'Sensor fault', component: 'temperature_sensor', severity: 'minor', cause: 'open', parts: [{ partNo: 'P-9' }], labourHours: 0.5 },
+      },
       thresholds: [
         { id: 'warm', metric: 'cabinet_temp', comparison: 'above', limit: 8, for: '30m', clearAt: 6, severity: 'major', title: 'Too warm' },
         { id: 'warm', metric: 'freezer_temp', comparison: 'above', limit: -12, for: '1h', clearAt: -15, severity: 'major', title: 'Freezer warm' },
@@ -130,7 +142,10 @@ describe('loadCatalog', () => {
   })
 
   it('reads *.yaml, *.yml and *.json, one model or a list per file, and ignores other files', async () => {
-    await writeFile(join(dir, 'one.yml'), 'model: Y-1\nname: Y\ncategory: washer\nwarranty: { months: 12, labourRate: 80, callOutFee: 50, currency: CNY }\nfaultCodes: {}\noffline: { heartbeat: 5m, missedHeartbeats: 3 }\n')
+    await writeFile(
+      join(dir, 'one.yml'),
+      'model: Y-1\nname: Y\ncategory: washer\nwarranty: { months: 12, labourRate: 80, callOutFee: 50, currency: CNY }\nfaultCodes: {}\noffline: { heartbeat: 5m, missedHeartbeats: 3 }\n',
+    )
     await writeFile(join(dir, 'many.json'), JSON.stringify([model({ model: 'J-1' }), model({ model: 'J-2' })]))
     await writeFile(join(dir, 'README.md'), '# not a model')
     expect([...(await loadCatalog(dir)).keys()].sort()).toEqual(['J-1', 'J-2', 'Y-1'])

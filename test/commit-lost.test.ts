@@ -33,7 +33,15 @@ describe.each(backends())('a COMMIT whose answer is lost on the %s backend', (ba
         },
       }
       const raise = (time: number): Detection => ({
-        deviceId: 'cl-1', trigger: 'fault_code', condition: 'fault:E1', state: 'raised', time, severity: 'major', title: 'E1', code: 'E1', known: true,
+        deviceId: 'cl-1',
+        trigger: 'fault_code',
+        condition: 'fault:E1',
+        state: 'raised',
+        time,
+        severity: 'major',
+        title: 'E1',
+        code: 'E1',
+        known: true,
       })
       const clear = (time: number): Detection => ({ ...raise(time), state: 'cleared' })
       const t0 = Date.now() - 60_000

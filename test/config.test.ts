@@ -103,7 +103,11 @@ describe('loadConfig', () => {
     })
     const named = ['FAULTLINE_MQTT_PORT', 'FAULTLINE_HTTP_PORT', 'FAULTLINE_LOG_LEVEL', 'DATABASE_URL', 'FAULTLINE_API_TOKEN', 'FAULTLINE_MAX_PAYLOAD_BYTES']
     expect(err.problems).toHaveLength(named.length + 1)
-    for (const name of named) expect(err.problems.filter((p) => p.startsWith(`${name} (--`)), name).toHaveLength(1)
+    for (const name of named)
+      expect(
+        err.problems.filter((p) => p.startsWith(`${name} (--`)),
+        name,
+      ).toHaveLength(1)
     expect(err.problems).toContain('FAULTLINE_TLS_CERT and FAULTLINE_TLS_KEY go together: set both or neither')
     const problem = (name: string) => err.problems.find((p) => p.startsWith(`${name} (`))!
     expect(problem('FAULTLINE_MQTT_PORT')).toMatch(/got "abc"$/)
@@ -187,7 +191,10 @@ describe.each(backends())('MQTT over TLS on the %s backend', (backend) => {
   it('accepts a device over mqtts, verified against the certificate, and stores what it publishes', async () => {
     const token = await fl.registerDevice('tls-1')
     const { outcome, client } = await attempt(`mqtts://127.0.0.1:${fl.faultline.mqttPort}`, {
-      username: 'tls-1', password: token, ca: cert, servername: 'localhost',
+      username: 'tls-1',
+      password: token,
+      ca: cert,
+      servername: 'localhost',
     })
     expect(outcome).toBe('connected')
     await client.publishAsync('devices/tls-1/telemetry', JSON.stringify({ metrics: { secure: 1 } }), { qos: 1 })
@@ -210,7 +217,10 @@ describe.each(backends())('MQTT over TLS on the %s backend', (backend) => {
   it('refuses a wrong token over TLS just as over TCP', async () => {
     await fl.registerDevice('tls-3')
     const { outcome, client, code } = await attempt(`mqtts://127.0.0.1:${fl.faultline.mqttPort}`, {
-      username: 'tls-3', password: 'f'.repeat(64), ca: cert, servername: 'localhost',
+      username: 'tls-3',
+      password: 'f'.repeat(64),
+      ca: cert,
+      servername: 'localhost',
     })
     client.end(true)
     expect({ outcome, code }).toEqual({ outcome: 'error', code: 5 })

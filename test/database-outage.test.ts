@@ -193,7 +193,7 @@ describe.skipIf(!hasServer)('a database outage on the server backend, Faultline 
     }
   }, 180_000)
 
-  it("survives its connections being terminated under load (pg_terminate_backend), and stores every acknowledged message once", async () => {
+  it('survives its connections being terminated under load (pg_terminate_backend), and stores every acknowledged message once', async () => {
     const gw = await gatewayUnderLoad(cluster, ['term-1', 'term-2', 'term-3'])
     const admin = new pg.Client({ connectionString: cluster.url })
     await admin.connect()
@@ -262,7 +262,7 @@ describe.skipIf(!hasServer)('the server backend against a frozen server', () => 
   })
   afterAll(() => cluster?.destroy())
 
-  it("gives up on a transaction the server stopped answering, drops that connection, and works again once it answers", async () => {
+  it('gives up on a transaction the server stopped answering, drops that connection, and works again once it answers', async () => {
     const timeouts = { connectMs: 1_000, statementMs: 5_000, queryMs: 1_000 }
     const db = await openServerDatabase(cluster.url, () => {}, timeouts)
     try {

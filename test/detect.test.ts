@@ -3,16 +3,7 @@
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import { parseCatalog } from '../src/catalog/index.js'
-import {
-  detections,
-  faultEvents,
-  offline,
-  suppressFlapping,
-  sustainedBreaches,
-  replayWindowMs,
-  type Detection,
-  type Transition,
-} from '../src/detect/index.js'
+import { detections, faultEvents, offline, suppressFlapping, sustainedBreaches, replayWindowMs, type Detection, type Transition } from '../src/detect/index.js'
 import type { DeviceRecord, EventRecord, StatusRecord, TelemetryRecord } from '../src/ingest/index.js'
 
 const minute = 60_000
@@ -30,7 +21,17 @@ const catalog = parseCatalog([
         E1: { title: 'Compressor fault', component: 'compressor', severity: 'critical', cause: 'seized', labourHours: 2 },
       },
       thresholds: [
-        { id: 'cabinet_warm', metric: 'cabinet_temp', unit: '°C', comparison: 'above', limit: 8, for: '30m', clearAt: 6, severity: 'major', title: 'Cabinet too warm' },
+        {
+          id: 'cabinet_warm',
+          metric: 'cabinet_temp',
+          unit: '°C',
+          comparison: 'above',
+          limit: 8,
+          for: '30m',
+          clearAt: 6,
+          severity: 'major',
+          title: 'Cabinet too warm',
+        },
         { id: 'suction_low', metric: 'suction', comparison: 'below', limit: 0.3, for: '10m', clearAt: 0.5, severity: 'major', title: 'Suction low' },
       ],
       offline: { heartbeat: '1m', missedHeartbeats: 3, severity: 'minor' },
@@ -138,7 +139,14 @@ describe('sustainedBreaches', () => {
 
   it('raises once the breach has lasted the rule duration, dated when it began, and only once', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const source = cold<DeviceRecord>('abcdef', { a: cabinet(0, 5), b: cabinet(10, 9), c: cabinet(25, 9.5), d: cabinet(40, 10), e: cabinet(50, 11), f: cabinet(60, 9) })
+      const source = cold<DeviceRecord>('abcdef', {
+        a: cabinet(0, 5),
+        b: cabinet(10, 9),
+        c: cabinet(25, 9.5),
+        d: cabinet(40, 10),
+        e: cabinet(50, 11),
+        f: cabinet(60, 9),
+      })
       expectObservable(source.pipe(breaches)).toBe('---r--', { r: warm('raised', 10, 10) })
     })
   })
@@ -196,7 +204,13 @@ describe('sustainedBreaches', () => {
         receivedAt: 0,
         metrics: { suction: value },
       })
-      const source = cold<DeviceRecord>('abcde', { a: suction(0, 0.2), b: suction(10, 0.25), c: suction(15, 0.6), d: suction(0, 0.1, 'x'), e: suction(30, 0.1, 'x') })
+      const source = cold<DeviceRecord>('abcde', {
+        a: suction(0, 0.2),
+        b: suction(10, 0.25),
+        c: suction(15, 0.6),
+        d: suction(0, 0.1, 'x'),
+        e: suction(30, 0.1, 'x'),
+      })
       expectObservable(source.pipe(breaches)).toBe('-rc--', {
         r: detection({ condition: 'threshold:suction_low', state: 'raised', time: 0, value: 0.25 }),
         c: detection({ condition: 'threshold:suction_low', state: 'cleared', time: 15 * minute, value: 0.6 }),
@@ -243,7 +257,15 @@ describe('offline', () => {
       // heartbeat 1 min × 3 missed: offline 3 min after the last message; the status at 5 min clears
       const source = cold<DeviceRecord>('a 59999ms b 4m c 1m |', { a: cabinet(0, 5), b: cabinet(1, 5), c: status(true) })
       expectObservable(source.pipe(watch(s))).toBe('4m r 1m c 1m |', {
-        r: detection({ deviceId: 'fr-1', trigger: 'offline', condition: 'offline', state: 'raised', time: 1 * minute, severity: 'minor', detail: 'nothing heard for 3m' }),
+        r: detection({
+          deviceId: 'fr-1',
+          trigger: 'offline',
+          condition: 'offline',
+          state: 'raised',
+          time: 1 * minute,
+          severity: 'minor',
+          detail: 'nothing heard for 3m',
+        }),
         c: detection({ condition: 'offline', state: 'cleared', time: 5 * minute + 1 }),
       })
     })
@@ -331,7 +353,16 @@ describe('suppressFlapping', () => {
     const s = scheduler()
     s.run(({ cold, expectObservable }) => {
       // a change every minute for 8 minutes, then quiet
-      const values = { r: at('raised', 0), c: at('cleared', 1), s: at('raised', 2), d: at('cleared', 3), t: at('raised', 4), e: at('cleared', 5), u: at('raised', 6), f: at('cleared', 7) }
+      const values = {
+        r: at('raised', 0),
+        c: at('cleared', 1),
+        s: at('raised', 2),
+        d: at('cleared', 3),
+        t: at('raised', 4),
+        e: at('cleared', 5),
+        u: at('raised', 6),
+        f: at('cleared', 7),
+      }
       const source = cold('r 59999ms c 59999ms s 59999ms d 59999ms t 59999ms e 59999ms u 59999ms f', values)
       expectObservable(source.pipe(suppressFlapping(10 * minute, 2, s))).toBe('r 59999ms c 59999ms s 14m 59999ms f', {
         r: values.r,

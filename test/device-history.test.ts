@@ -101,7 +101,10 @@ describe.each(backends())('device events and status on the %s backend', (backend
 
   it('an unknown device is a 404', async () => {
     for (const route of ['events', 'status']) {
-      expect(await fl.api('GET', `/api/devices/nobody/${route}`)).toMatchObject({ status: 404, body: { error: 'not_found', message: 'device nobody does not exist' } })
+      expect(await fl.api('GET', `/api/devices/nobody/${route}`)).toMatchObject({
+        status: 404,
+        body: { error: 'not_found', message: 'device nobody does not exist' },
+      })
     }
   })
 })

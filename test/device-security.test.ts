@@ -97,7 +97,13 @@ describe.each(backends())('device security on the %s backend', (backend) => {
       const token = await fl.registerDevice('auth-2')
       const raw = await bareConnect(fl.faultline.mqttPort)
       raw.send(connectPacket('auth-2', 'f'.repeat(64)), {
-        cmd: 'publish', topic: 'devices/auth-2/telemetry', payload: telemetry({ sneaked: 1 }), qos: 1, messageId: 1, retain: false, dup: false,
+        cmd: 'publish',
+        topic: 'devices/auth-2/telemetry',
+        payload: telemetry({ sneaked: 1 }),
+        qos: 1,
+        messageId: 1,
+        retain: false,
+        dup: false,
       })
       const connack = await raw.next('connack')
       expect(connack).toMatchObject({ cmd: 'connack', returnCode: 5, sessionPresent: false })

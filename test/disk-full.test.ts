@@ -74,7 +74,12 @@ describe.skipIf(smallDiskUnavailable).each(backends())('the write-ahead log disk
       fillDisk(filler)
       // The failure is visible: /readyz names it, the gauge drops, the counter counts every failed attempt.
       await until(async () => (await readyz(fl.httpPort)).status === 503)
-      expect((await readyz(fl.httpPort)).body).toMatchObject({ status: 'not_ready', database: 'ok', broker: 'ok', wal: expect.stringMatching(/ENOSPC|no space/) })
+      expect((await readyz(fl.httpPort)).body).toMatchObject({
+        status: 'not_ready',
+        database: 'ok',
+        broker: 'ok',
+        wal: expect.stringMatching(/ENOSPC|no space/),
+      })
       expect(await metricValue(fl.httpPort, 'faultline_wal_healthy')).toBe(0)
       // PUBACKs stop: none between the first retry and two retries later (a PUBACK sent before the failure has
       // long arrived by then).

@@ -42,7 +42,14 @@ const storedRows = (config: Config, deviceId: string) =>
 const walDir = (dataDir: string) => path.join(dataDir, 'wal')
 const walSegments = (dataDir: string) => (existsSync(walDir(dataDir)) ? readdirSync(walDir(dataDir)).filter((f) => f.endsWith('.wal')) : [])
 const walEntries = (dataDir: string) =>
-  walSegments(dataDir).reduce((n, f) => n + readFileSync(path.join(walDir(dataDir), f), 'utf8').split('\n').filter(Boolean).length, 0)
+  walSegments(dataDir).reduce(
+    (n, f) =>
+      n +
+      readFileSync(path.join(walDir(dataDir), f), 'utf8')
+        .split('\n')
+        .filter(Boolean).length,
+    0,
+  )
 
 /** Publishes QoS 1 samples i in [from, to) in parallel batches; resolves when the last PUBACK is in. */
 async function publishQos1(client: MqttClient, topic: string, t0: number, from: number, to: number, batch = 250): Promise<void> {
@@ -185,7 +192,9 @@ describe.each(backends())('a crash right after the PUBACKs on the %s backend', (
 
       restarted = await startTestInstance(config)
       // The restart has replayed whatever the log held once the queue is empty again.
-      await eventually(async () => (walEntries(config.dataDir) === 0 || (await metricValue(restarted!.faultline.httpPort, 'faultline_rows_written_total')) > 0 ? true : undefined))
+      await eventually(async () =>
+        walEntries(config.dataDir) === 0 || (await metricValue(restarted!.faultline.httpPort, 'faultline_rows_written_total')) > 0 ? true : undefined,
+      )
       await eventually(async () => ((await metricValue(restarted!.faultline.httpPort, 'faultline_write_queue_rows')) === 0 ? true : undefined))
       expect((await restarted.api('GET', '/api/dead-letters?deviceId=dl-1')).body.deadLetters).toHaveLength(1)
     } finally {
@@ -226,13 +235,19 @@ describe.each(backends())('graceful shutdown on the %s backend', (backend) => {
 
   it('SIGTERM: the process stops accepting, writes all 500 accepted QoS 0 messages, and exits 0', startsWithin(2), async () => {
     const config = await testConfig(backend)
-    const child = await spawnFaultline({ FAULTLINE_DATA_DIR: config.dataDir, ...(config.databaseUrl ? { DATABASE_URL: config.databaseUrl } : {}), ...slowWriter })
+    const child = await spawnFaultline({
+      FAULTLINE_DATA_DIR: config.dataDir,
+      ...(config.databaseUrl ? { DATABASE_URL: config.databaseUrl } : {}),
+      ...slowWriter,
+    })
     try {
       const token = await child.registerDevice('term-1')
       const client = await connectDevice(tcpUrl(child.mqttPort), 'term-1', token)
       const t0 = baseTime()
       await Promise.all(Array.from({ length: 500 }, (_, i) => client.publishAsync('devices/term-1/telemetry', sample(t0, i), { qos: 0 })))
-      await eventually(async () => ((await metricValue(child.httpPort, 'faultline_messages_accepted_total', { channel: 'telemetry' })) === 500 ? true : undefined))
+      await eventually(async () =>
+        (await metricValue(child.httpPort, 'faultline_messages_accepted_total', { channel: 'telemetry' })) === 500 ? true : undefined,
+      )
       expect(await metricValue(child.httpPort, 'faultline_rows_written_total')).toBe(0)
 
       child.process.kill('SIGTERM')

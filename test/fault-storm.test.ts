@@ -35,7 +35,12 @@ async function allTickets(fl: TestInstance): Promise<TicketRow[]> {
 }
 
 const faultEvent = (id: string, ts: number, messageId: number, dup = false) => ({
-  cmd: 'publish' as const, topic: `devices/${id}/events`, qos: 1 as const, dup, retain: false, messageId,
+  cmd: 'publish' as const,
+  topic: `devices/${id}/events`,
+  qos: 1 as const,
+  dup,
+  retain: false,
+  messageId,
   payload: Buffer.from(JSON.stringify({ ts, type: 'fault', code: 'E7', detail: 'compressor drive fault' })),
 })
 
@@ -73,7 +78,10 @@ describe.each(backends())('a fault storm on the %s backend', (backend) => {
     const acked = Date.now()
     // The detectors let one detection per device through (the redelivery and the repeat find the fault open);
     // once the rules stage has applied that many, every ticket there will be is there.
-    await eventually(async () => ((await metricValue(fl.faultline.httpPort, 'faultline_detections_total', { action: 'opened' })) >= DEVICES ? true : undefined), remaining())
+    await eventually(
+      async () => ((await metricValue(fl.faultline.httpPort, 'faultline_detections_total', { action: 'opened' })) >= DEVICES ? true : undefined),
+      remaining(),
+    )
     console.log(`fault storm (${backend}): ${DEVICES} devices acknowledged in ${acked - started} ms, ${DEVICES} tickets in ${Date.now() - started} ms`)
     expect(await metricValue(fl.faultline.httpPort, 'faultline_detections_total', { action: 'occurrence' })).toBe(0)
 

@@ -25,34 +25,163 @@ const URL_RAW = '__url__'
 const deepArray = (depth: number) => '['.repeat(depth) + ']'.repeat(depth)
 
 const hostileStrings = [
-  '', ' ', '\t\n', '\u0000', 'a\u0000b', '\ud800', '\udfff', 'a\udbffb', '\ud83d\ude00', '\u202e\u200b', '\ufeff', 'Ｆ', '名字',
-  'x'.repeat(65), 'x'.repeat(129), 'x'.repeat(201), 'x'.repeat(2001), 'x'.repeat(20_000),
-  "'; DROP TABLE devices; --", '$1', '%s%n', '../../etc/passwd', '<script>alert(1)</script>', '__proto__', 'constructor', 'null', 'undefined', 'true', '[]', '{}',
-  '-1', '0', '00', '1', '01', '1.5', '-0', '1e3', '1e308', '1e400', 'NaN', 'Infinity', '0x10', '2147483647', '2147483648', '9007199254740993',
-  '9223372036854775807', '9223372036854775808', '-9223372036854775808', '18446744073709551616', '99999999999999999999',
-  '0000-01-01', '0001-01-01', '1899-12-31', '1900-01-01', '2024-02-29', '2025-02-29', '2025-13-01', '9999-12-31', '+275760-09-13', '-271821-04-20', '10000-01-01',
-  '0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '1970-01-01T00:00:00Z', '2025-01-01T00:00:00', '2025-01-01T00:00:00+02:00', '2025-01-01T24:00:00Z',
-  '9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59-01:00', '+275760-09-13T00:00:00.000Z', '-271821-04-20T00:00:00.000Z', '8640000000000000', '8640000000000001',
-  'open', 'open,assigned', 'open,,', ',', 'P1,P9', 'in_warranty', 'repair', 'resolved', 'closed', 'assigned',
-  '30s', '1m', '1h', '1d', '99999d', '0m', 'fridge_temp', 'BCD-516WDVL', 'SR20261123-0001', 'SR99999999-99999999',
-  `${URL_RAW}%`, `${URL_RAW}%zz`, `${URL_RAW}%00`, `${URL_RAW}%C0%80`, `${URL_RAW}%ED%A0%80`, `${URL_RAW}%FF%FE`,
+  '',
+  ' ',
+  '\t\n',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '\udfff',
+  'a\udbffb',
+  '\ud83d\ude00',
+  '\u202e\u200b',
+  '\ufeff',
+  'Ｆ',
+  '名字',
+  'x'.repeat(65),
+  'x'.repeat(129),
+  'x'.repeat(201),
+  'x'.repeat(2001),
+  'x'.repeat(20_000),
+  "'; DROP TABLE devices; --",
+  '$1',
+  '%s%n',
+  '../../etc/passwd',
+  '<script>alert(1)</script>',
+  '__proto__',
+  'constructor',
+  'null',
+  'undefined',
+  'true',
+  '[]',
+  '{}',
+  '-1',
+  '0',
+  '00',
+  '1',
+  '01',
+  '1.5',
+  '-0',
+  '1e3',
+  '1e308',
+  '1e400',
+  'NaN',
+  'Infinity',
+  '0x10',
+  '2147483647',
+  '2147483648',
+  '9007199254740993',
+  '9223372036854775807',
+  '9223372036854775808',
+  '-9223372036854775808',
+  '18446744073709551616',
+  '99999999999999999999',
+  '0000-01-01',
+  '0001-01-01',
+  '1899-12-31',
+  '1900-01-01',
+  '2024-02-29',
+  '2025-02-29',
+  '2025-13-01',
+  '9999-12-31',
+  '+275760-09-13',
+  '-271821-04-20',
+  '10000-01-01',
+  '0000-01-01T00:00:00Z',
+  '1969-12-31T23:59:59Z',
+  '1970-01-01T00:00:00Z',
+  '2025-01-01T00:00:00',
+  '2025-01-01T00:00:00+02:00',
+  '2025-01-01T24:00:00Z',
+  '9999-12-31T23:59:59.999Z',
+  '9999-12-31T23:59:59-01:00',
+  '+275760-09-13T00:00:00.000Z',
+  '-271821-04-20T00:00:00.000Z',
+  '8640000000000000',
+  '8640000000000001',
+  'open',
+  'open,assigned',
+  'open,,',
+  ',',
+  'P1,P9',
+  'in_warranty',
+  'repair',
+  'resolved',
+  'closed',
+  'assigned',
+  '30s',
+  '1m',
+  '1h',
+  '1d',
+  '99999d',
+  '0m',
+  'fridge_temp',
+  'BCD-516WDVL',
+  'SR20261123-0001',
+  'SR99999999-99999999',
+  `${URL_RAW}%`,
+  `${URL_RAW}%zz`,
+  `${URL_RAW}%00`,
+  `${URL_RAW}%C0%80`,
+  `${URL_RAW}%ED%A0%80`,
+  `${URL_RAW}%FF%FE`,
 ]
 
 const hostileNumbers: unknown[] = [
-  0, -0, 1, -1, 0.5, 1.5, 5, 6, 100, 1000, 1001, 2 ** 31, 2 ** 53, 2 ** 53 + 2, 2 ** 63, 2 ** 64, 1e308, -1e308, Number.MIN_VALUE,
-  raw('1e400'), raw('-1e400'), raw('1E-400'), raw('123456789012345678901234567890'), raw('-0.0'),
+  0,
+  -0,
+  1,
+  -1,
+  0.5,
+  1.5,
+  5,
+  6,
+  100,
+  1000,
+  1001,
+  2 ** 31,
+  2 ** 53,
+  2 ** 53 + 2,
+  2 ** 63,
+  2 ** 64,
+  1e308,
+  -1e308,
+  Number.MIN_VALUE,
+  raw('1e400'),
+  raw('-1e400'),
+  raw('1E-400'),
+  raw('123456789012345678901234567890'),
+  raw('-0.0'),
 ]
 
 /** A value of any type: what a field must refuse without losing anything else. */
 const anything: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom<unknown>(null, true, false, [], {}, [null], { '': '' }, raw(deepArray(20)), raw(deepArray(5_000)), new Array(1_001).fill(1), { __proto__: null, constructor: { prototype: { polluted: true } } }),
+  fc.constantFrom<unknown>(null, true, false, [], {}, [null], { '': '' }, raw(deepArray(20)), raw(deepArray(5_000)), new Array(1_001).fill(1), {
+    __proto__: null,
+    constructor: { prototype: { polluted: true } },
+  }),
   fc.constantFrom(...hostileStrings),
   fc.constantFrom(...hostileNumbers),
   fc.jsonValue({ maxDepth: 3 }),
 )
 
 /** Ordinary values, so that most requests get past validation to what the route does. */
-const ordinary: unknown[] = ['Li Wei', 'desk', 'Replaced the fan motor', 'FM-001', 'E1', 'compressor', '2025-06-01', '2026-01-01T08:00:00Z', '1767254400000', '5', '50', 3, 2.5, true]
+const ordinary: unknown[] = [
+  'Li Wei',
+  'desk',
+  'Replaced the fan motor',
+  'FM-001',
+  'E1',
+  'compressor',
+  '2025-06-01',
+  '2026-01-01T08:00:00Z',
+  '1767254400000',
+  '5',
+  '50',
+  3,
+  2.5,
+  true,
+]
 
 /** Keys left out of an object. */
 const MISSING = Symbol('missing')
@@ -132,10 +261,20 @@ function encode(value: string): string {
 }
 
 /** A value as text in a URL: numbers and raw tokens as written, objects as JSON. */
-const asText = (v: unknown): string => (typeof v === 'string' ? (v.startsWith(RAW) ? v.slice(RAW.length) : v) : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v))
+const asText = (v: unknown): string =>
+  typeof v === 'string'
+    ? v.startsWith(RAW)
+      ? v.slice(RAW.length)
+      : v
+    : v === null || v === undefined
+      ? ''
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : String(v)
 
 /** An object schema's fields; none for a route without that part. */
-const shapeOf = (schema: z.ZodType | undefined): Record<string, z.ZodType> => (schema as unknown as { _zod?: { def: { shape?: Record<string, z.ZodType> } } })?._zod?.def.shape ?? {}
+const shapeOf = (schema: z.ZodType | undefined): Record<string, z.ZodType> =>
+  (schema as unknown as { _zod?: { def: { shape?: Record<string, z.ZodType> } } })?._zod?.def.shape ?? {}
 
 function queryFor(schema: z.ZodType | undefined, known: string[], hostile: boolean): fc.Arbitrary<string> {
   return objectFor(shapeOf(schema), known, hostile).map((q) =>
@@ -149,8 +288,25 @@ function queryFor(schema: z.ZodType | undefined, known: string[], hostile: boole
 const bodyText = (v: unknown) => JSON.stringify(v).replace(new RegExp(`"${RAW}([^"\\\\]*)"`, 'g'), '$1')
 
 const hostileBodies = fc.constantFrom<string | Buffer>(
-  '', ' ', 'not json', '{', '{"a":', '}', 'null', '[]', '"x"', '123', 'true', '{"__proto__":{"polluted":true}}', '{"constructor":{"prototype":{"polluted":true}}}',
-  deepArray(10_000), `{"a":${deepArray(100_000)}}`, `"${'x'.repeat(1024 * 1024 + 1)}"`, Buffer.from([0xff, 0xfe, 0x00, 0x7b]), Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x7d]), '{"id":"a\u0000"}',
+  '',
+  ' ',
+  'not json',
+  '{',
+  '{"a":',
+  '}',
+  'null',
+  '[]',
+  '"x"',
+  '123',
+  'true',
+  '{"__proto__":{"polluted":true}}',
+  '{"constructor":{"prototype":{"polluted":true}}}',
+  deepArray(10_000),
+  `{"a":${deepArray(100_000)}}`,
+  `"${'x'.repeat(1024 * 1024 + 1)}"`,
+  Buffer.from([0xff, 0xfe, 0x00, 0x7b]),
+  Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x7d]),
+  '{"id":"a\u0000"}',
 )
 
 interface FuzzRequest {
@@ -166,16 +322,36 @@ function requestFor(route: ApiRoute, known: string[], hostile: boolean): fc.Arbi
   const paramsShape = shapeOf(route.schema.params)
   // Mostly ids that exist, so that requests reach past the lookup to what the route does.
   const param = (name: string) =>
-    fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...known.filter((k) => paramsShape[name]?.safeParse(k).success ?? true)) }, { weight: 1, arbitrary: paramsShape[name] ? valueFor(paramsShape[name], known, hostile) : anything })
+    fc.oneof(
+      { weight: 2, arbitrary: fc.constantFrom(...known.filter((k) => paramsShape[name]?.safeParse(k).success ?? true)) },
+      { weight: 1, arbitrary: paramsShape[name] ? valueFor(paramsShape[name], known, hostile) : anything },
+    )
   const params = fc.tuple(...paramNames.map((name) => param(name).map(asText)))
   const validBody = route.schema.body ? valueFor(route.schema.body, known, hostile).map(bodyText) : fc.constant(undefined)
   const body = hostile ? fc.oneof({ weight: 4, arbitrary: validBody }, { weight: 1, arbitrary: hostileBodies }) : validBody
   const json = fc.constant('application/json')
   const contentType = hostile
-    ? fc.oneof({ weight: 8, arbitrary: json }, { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/json; charset=utf-16', 'application/x-www-form-urlencoded', 'multipart/form-data', 'application/json; charset=latin1', '') })
+    ? fc.oneof(
+        { weight: 8, arbitrary: json },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(
+            'text/plain',
+            'application/json; charset=utf-16',
+            'application/x-www-form-urlencoded',
+            'multipart/form-data',
+            'application/json; charset=latin1',
+            '',
+          ),
+        },
+      )
     : json
-  const token = hostile ? fc.oneof({ weight: 19, arbitrary: fc.constant(API_TOKEN) }, { weight: 1, arbitrary: fc.constantFrom('', 'wrong-token-0123456789', `${API_TOKEN}\u0000`) }) : fc.constant(API_TOKEN)
-  const method = hostile ? fc.oneof({ weight: 19, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom('PUT', 'DELETE', 'PATCH', 'OPTIONS') }) : fc.constant(route.method)
+  const token = hostile
+    ? fc.oneof({ weight: 19, arbitrary: fc.constant(API_TOKEN) }, { weight: 1, arbitrary: fc.constantFrom('', 'wrong-token-0123456789', `${API_TOKEN}\u0000`) })
+    : fc.constant(API_TOKEN)
+  const method = hostile
+    ? fc.oneof({ weight: 19, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom('PUT', 'DELETE', 'PATCH', 'OPTIONS') })
+    : fc.constant(route.method)
   return fc.record({ method, params, query: queryFor(route.schema.querystring, known, hostile), body, contentType, token }).map((r) => {
     const values = new Map(paramNames.map((name, i) => [name, r.params[i]!]))
     const query = r.query ? `?${r.query}` : ''
@@ -226,18 +402,21 @@ describe.each(backends())('seeded HTTP fuzz of every /api route on the %s backen
     const port = fl.faultline.httpPort
     let reached = 0
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...routes).chain((route) => fc.boolean().chain((hostile) => requestFor(route, known, hostile))), async (req) => {
-        const res = await send(port, req)
-        if (res.status < 300) reached++
-        const what = `${describeRequest(req)} → ${res.status} ${res.text.slice(0, 300)}`
-        expect(res.status, what).toBeLessThan(500)
-        if (res.status >= 400) {
-          expect(res.contentType, what).toMatch(/^application\/json/)
-          expect(JSON.parse(res.text), what).toMatchObject({ error: expect.any(String), message: expect.any(String) })
-        }
-        const health = await send(port, { method: 'GET', path: '/healthz', headers: {} })
-        expect(health.status, `/healthz after ${what}`).toBe(200)
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...routes).chain((route) => fc.boolean().chain((hostile) => requestFor(route, known, hostile))),
+        async (req) => {
+          const res = await send(port, req)
+          if (res.status < 300) reached++
+          const what = `${describeRequest(req)} → ${res.status} ${res.text.slice(0, 300)}`
+          expect(res.status, what).toBeLessThan(500)
+          if (res.status >= 400) {
+            expect(res.contentType, what).toMatch(/^application\/json/)
+            expect(JSON.parse(res.text), what).toMatchObject({ error: expect.any(String), message: expect.any(String) })
+          }
+          const health = await send(port, { method: 'GET', path: '/healthz', headers: {} })
+          expect(health.status, `/healthz after ${what}`).toBe(200)
+        },
+      ),
       // Shrinking would replay hundreds of requests on a loaded machine: the first counterexample is reported as found.
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     )

@@ -21,17 +21,61 @@ const DEVICE = 'fuzz-1'
 const base = Date.now() - 20 * 60_000 - ((Date.now() - 20 * 60_000) % 1000)
 const validTs = (i: number, j = 0) => fc.constantFrom(base + i * 1000 + j, new Date(base + i * 1000 + j).toISOString())
 
-const hostileStrings = ['', '\u0000', 'a\u0000b', '\ud800', 'x\udfffy', '\ufffd', 'é', '💥', 'x'.repeat(5000), '__proto__', 'constructor', 'toString', '"', '\\']
-const hostileTs: unknown[] = [8_640_000_000_000_001, Number.MAX_SAFE_INTEGER, -1, -8.64e15, 0, 1.5, base + 0.5, 1e300, '0000-01-01T00:00:00Z',
-  '+275760-09-13T00:00:00.001Z', '2026-02-31T00:00:00Z', '2026-13-01T00:00:00Z', 'NaN', 'yesterday', '', true, null, [], {}, new Date(base + 3_600_000).toISOString()]
+const hostileStrings = [
+  '',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  'x\udfffy',
+  '\ufffd',
+  'é',
+  '💥',
+  'x'.repeat(5000),
+  '__proto__',
+  'constructor',
+  'toString',
+  '"',
+  '\\',
+]
+const hostileTs: unknown[] = [
+  8_640_000_000_000_001,
+  Number.MAX_SAFE_INTEGER,
+  -1,
+  -8.64e15,
+  0,
+  1.5,
+  base + 0.5,
+  1e300,
+  '0000-01-01T00:00:00Z',
+  '+275760-09-13T00:00:00.001Z',
+  '2026-02-31T00:00:00Z',
+  '2026-13-01T00:00:00Z',
+  'NaN',
+  'yesterday',
+  '',
+  true,
+  null,
+  [],
+  {},
+  new Date(base + 3_600_000).toISOString(),
+]
 
 const anyJson = fc.jsonValue({ maxDepth: 3 })
-const hostile = fc.oneof(anyJson, fc.constantFrom<unknown>(...hostileStrings, ...hostileTs), fc.double(), fc.integer(), fc.string({ unit: 'binary', maxLength: 40 }))
+const hostile = fc.oneof(
+  anyJson,
+  fc.constantFrom<unknown>(...hostileStrings, ...hostileTs),
+  fc.double(),
+  fc.integer(),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+)
 const ts = (i: number, j = 0) => fc.oneof({ weight: 3, arbitrary: validTs(i, j) }, { weight: 1, arbitrary: fc.constantFrom(...hostileTs) })
 const seq = fc.oneof(fc.nat(), fc.constantFrom<unknown>(Number.MAX_SAFE_INTEGER, 2 ** 63, -1, 1.5, '1', null))
 const metricName = fc.oneof(
   { weight: 4, arbitrary: fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.]{0,63}$/) },
-  { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'hasOwnProperty', 'valueOf', '', '1abc', 'a-b', 'x'.repeat(65), 'température', 'a\u0000') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('__proto__', 'constructor', 'hasOwnProperty', 'valueOf', '', '1abc', 'a-b', 'x'.repeat(65), 'température', 'a\u0000'),
+  },
 )
 const metricValue = fc.oneof({ weight: 4, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }) }, { weight: 1, arbitrary: hostile })
 const metrics = fc.dictionary(metricName, metricValue, { minKeys: 0, maxKeys: 8 })
@@ -48,20 +92,50 @@ const json = (channel: string) => (value: unknown) => ({ channel, payload: Buffe
 const message = (i: number): fc.Arbitrary<Message> =>
   fc.oneof(
     sample(i).map(json('telemetry')),
-    fc.array(fc.nat(8), { minLength: 1, maxLength: 5 }).chain((js) => fc.tuple(...js.map((_, j) => sample(i, j)))).map(json('telemetry')),
     fc
-      .record({ ts: ts(i), seq: maybe(seq), type: fc.oneof(fc.constantFrom('fault', 'fault_cleared'), hostile), code: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/), hostile), detail: maybe(fc.oneof(fc.string(), hostile)) }, { requiredKeys: ['ts', 'type', 'code'] })
+      .array(fc.nat(8), { minLength: 1, maxLength: 5 })
+      .chain((js) => fc.tuple(...js.map((_, j) => sample(i, j))))
+      .map(json('telemetry')),
+    fc
+      .record(
+        {
+          ts: ts(i),
+          seq: maybe(seq),
+          type: fc.oneof(fc.constantFrom('fault', 'fault_cleared'), hostile),
+          code: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/), hostile),
+          detail: maybe(fc.oneof(fc.string(), hostile)),
+        },
+        { requiredKeys: ['ts', 'type', 'code'] },
+      )
       .map(json('events')),
     fc
-      .record({ ts: ts(i), online: maybe(fc.oneof(fc.boolean(), hostile)), fw: maybe(fc.oneof(fc.string({ maxLength: 64 }), hostile)), extra: maybe(fc.dictionary(fc.oneof(fc.string(), metricName), anyJson, { maxKeys: 5 })) }, { requiredKeys: ['ts'] })
+      .record(
+        {
+          ts: ts(i),
+          online: maybe(fc.oneof(fc.boolean(), hostile)),
+          fw: maybe(fc.oneof(fc.string({ maxLength: 64 }), hostile)),
+          extra: maybe(fc.dictionary(fc.oneof(fc.string(), metricName), anyJson, { maxKeys: 5 })),
+        },
+        { requiredKeys: ['ts'] },
+      )
       .map(({ extra, ...status }) => ({ ...extra, ...status }))
       .map(json('status')),
     // deep, wide and long status details, the raw text around a valid time
-    fc.tuple(ts(i), fc.oneof(deep, fc.constantFrom(`"${'y'.repeat(70_000)}"`, JSON.stringify(Object.fromEntries(Array.from({ length: 1100 }, (_, k) => [`k${k}`, k]))))))
+    fc
+      .tuple(
+        ts(i),
+        fc.oneof(deep, fc.constantFrom(`"${'y'.repeat(70_000)}"`, JSON.stringify(Object.fromEntries(Array.from({ length: 1100 }, (_, k) => [`k${k}`, k]))))),
+      )
       .map(([t, x]) => ({ channel: 'status', payload: Buffer.from(`{"ts":${JSON.stringify(t)},"x":${x}}`) })),
     // not JSON, invalid UTF-8, truncated JSON
     fc.uint8Array({ maxLength: 64 }).map((bytes) => ({ channel: 'telemetry', payload: Buffer.from(bytes) })),
-    fc.constantFrom(Buffer.from([0xff, 0xfe, 0x7b]), Buffer.from('{"metrics":{"a":'), Buffer.from(`{"ts":${base + i * 1000},"metrics":{"a":1},"x":"\xff"}`, 'latin1')).map((payload) => ({ channel: 'status', payload })),
+    fc
+      .constantFrom(
+        Buffer.from([0xff, 0xfe, 0x7b]),
+        Buffer.from('{"metrics":{"a":'),
+        Buffer.from(`{"ts":${base + i * 1000},"metrics":{"a":1},"x":"\xff"}`, 'latin1'),
+      )
+      .map((payload) => ({ channel: 'status', payload })),
     // a topic a device may not publish to under its own prefix
     fc.tuple(fc.stringMatching(/^[a-z0-9_]{1,12}$/), sample(i)).map(([channel, s]) => ({ channel: `x${channel}`, payload: Buffer.from(JSON.stringify(s)) })),
   )
@@ -83,12 +157,14 @@ async function outcomes(config: TestInstance['config']): Promise<{ stored: numbe
     )
     // What a miscount is made of: the messages found neither stored (by their second) nor by their payload's head.
     const seconds = new Set(
-      (await db.query<{ s: number }>(
-        `SELECT DISTINCT floor((extract(epoch FROM time) * 1000 - $2) / 1000)::int AS s FROM (
+      (
+        await db.query<{ s: number }>(
+          `SELECT DISTINCT floor((extract(epoch FROM time) * 1000 - $2) / 1000)::int AS s FROM (
            SELECT time FROM telemetry WHERE device_id = $1 UNION ALL SELECT time FROM device_events WHERE device_id = $1
            UNION ALL SELECT time FROM device_status WHERE device_id = $1) AS t`,
-        [DEVICE, base],
-      )).rows.map((r) => r.s),
+          [DEVICE, base],
+        )
+      ).rows.map((r) => r.s),
     )
     const heads = new Set((await db.query<{ h: string }>('SELECT payload_head AS h FROM dead_letters WHERE device_id = $1', [DEVICE])).rows.map((r) => r.h))
     const headOf = (m: Message) => m.payload.subarray(0, 256).toString('utf8').replaceAll('\u0000', '\uFFFD')
@@ -129,7 +205,10 @@ describe.each(backends())('MQTT fuzz on the %s backend', (backend) => {
       }
       // A QoS 1 message after them on each connection: once it is acknowledged, everything before it is accepted.
       const last = (i: number) => JSON.stringify({ ts: base + i * 1000, metrics: { last: 1 } })
-      await Promise.all([qos1.publishAsync(`devices/${DEVICE}/telemetry`, last(MESSAGES), { qos: 1 }), qos0.publishAsync(`devices/${DEVICE}/telemetry`, last(MESSAGES + 1), { qos: 1 })])
+      await Promise.all([
+        qos1.publishAsync(`devices/${DEVICE}/telemetry`, last(MESSAGES), { qos: 1 }),
+        qos0.publishAsync(`devices/${DEVICE}/telemetry`, last(MESSAGES + 1), { qos: 1 }),
+      ])
       expect(qos1.connected && qos0.connected).toBe(true)
     } finally {
       probing = false

@@ -15,14 +15,17 @@ describe.each(backends())('gateway on the %s backend', (backend) => {
   })
   afterAll(() => fl?.close())
 
-  const points = async (id: string, query = '') => (await fl.api('GET', `/api/devices/${id}/telemetry?${query}`)).body.points as { time: string; metric: string; value: number }[]
+  const points = async (id: string, query = '') =>
+    (await fl.api('GET', `/api/devices/${id}/telemetry?${query}`)).body.points as { time: string; metric: string; value: number }[]
 
   it('stores telemetry published over TCP and reads it back', async () => {
     const token = await fl.registerDevice('tcp-1')
     const client = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'tcp-1', token)
     const t0 = Date.now() - 60_000
     for (let i = 0; i < 10; i++) {
-      await client.publishAsync('devices/tcp-1/telemetry', JSON.stringify({ ts: t0 + i * 1000, seq: i, metrics: { temp: 4 + i / 10, door: i % 2 } }), { qos: 1 })
+      await client.publishAsync('devices/tcp-1/telemetry', JSON.stringify({ ts: t0 + i * 1000, seq: i, metrics: { temp: 4 + i / 10, door: i % 2 } }), {
+        qos: 1,
+      })
     }
     await client.endAsync()
     // QoS 1 acknowledged means durable, not yet necessarily in the database: wait for the writer.
@@ -65,8 +68,22 @@ describe.each(backends())('gateway on the %s backend', (backend) => {
     const token = await fl.registerDevice('mosq-1')
     // Asynchronously: Faultline runs in this process and must keep serving while mosquitto_pub waits for its PUBACK.
     await promisify(execFile)('mosquitto_pub', [
-      '-h', '127.0.0.1', '-p', String(fl.faultline.mqttPort), '-V', 'mqttv311', '-q', '1',
-      '-u', 'mosq-1', '-P', token, '-t', 'devices/mosq-1/telemetry', '-m', '{"metrics":{"rpm":1450}}',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(fl.faultline.mqttPort),
+      '-V',
+      'mqttv311',
+      '-q',
+      '1',
+      '-u',
+      'mosq-1',
+      '-P',
+      token,
+      '-t',
+      'devices/mosq-1/telemetry',
+      '-m',
+      '{"metrics":{"rpm":1450}}',
     ])
     const stored = await eventually(async () => {
       const p = await points('mosq-1')

@@ -60,11 +60,34 @@ describe.each(backends())('hostile payloads on the %s backend', (backend) => {
   it('dead-letters, as "timestamp", every ts no Date holds or the window refuses, whatever its form, and a last will carrying one', async () => {
     const client = await connectDevice(tcp, 'ts-1', await fl.registerDevice('ts-1'))
     const now = Date.now()
-    const badTimes: unknown[] = [BEYOND_DATE, Number.MAX_SAFE_INTEGER, -1, -BEYOND_DATE, 1.5, now + 0.5, '0000-01-01T00:00:00Z', '+275760-09-13T00:00:00.001Z',
-      '2026-02-31T00:00:00Z', 'NaN', '', 'yesterday', true, null, {}, [now], 1e300]
+    const badTimes: unknown[] = [
+      BEYOND_DATE,
+      Number.MAX_SAFE_INTEGER,
+      -1,
+      -BEYOND_DATE,
+      1.5,
+      now + 0.5,
+      '0000-01-01T00:00:00Z',
+      '+275760-09-13T00:00:00.001Z',
+      '2026-02-31T00:00:00Z',
+      'NaN',
+      '',
+      'yesterday',
+      true,
+      null,
+      {},
+      [now],
+      1e300,
+    ]
     const payloads = badTimes.flatMap((ts) => [
       ['devices/ts-1/telemetry', JSON.stringify({ ts, metrics: { t: 1 } })],
-      ['devices/ts-1/telemetry', JSON.stringify([{ ts: now, metrics: { t: 1 } }, { ts, metrics: { t: 2 } }])],
+      [
+        'devices/ts-1/telemetry',
+        JSON.stringify([
+          { ts: now, metrics: { t: 1 } },
+          { ts, metrics: { t: 2 } },
+        ]),
+      ],
       ['devices/ts-1/events', JSON.stringify({ ts, type: 'fault', code: 'E1' })],
       ['devices/ts-1/status', JSON.stringify({ ts, online: true })],
     ])
@@ -93,7 +116,11 @@ describe.each(backends())('hostile payloads on the %s backend', (backend) => {
       // ~2 KB, 1,000 levels: acknowledged and then the embedded engine ran out of memory
       ['devices/deep-1/status', `{"online":true,"x":${nested(1000)}}`, /^schema: x\.0\.0…: nested deeper than 32 levels$/],
       ['devices/deep-1/status', `{"x":${nested(33)}}`, /nested deeper than 32 levels/],
-      ['devices/deep-1/status', JSON.stringify({ x: Object.fromEntries(Array.from({ length: 1025 }, (_, i) => [`k${i}`, i])) }), /^schema: x: an object of more than 1024 keys$/],
+      [
+        'devices/deep-1/status',
+        JSON.stringify({ x: Object.fromEntries(Array.from({ length: 1025 }, (_, i) => [`k${i}`, i])) }),
+        /^schema: x: an object of more than 1024 keys$/,
+      ],
       ['devices/deep-1/status', JSON.stringify({ x: 'y'.repeat(4097) }), /^schema: x: a string longer than 4096 characters$/],
       ['devices/deep-1/telemetry', '{"metrics":{"__proto__":1,"a":2}}', /^schema: metrics\.__proto__: "__proto__" is a reserved name$/],
       ['devices/deep-1/telemetry', '{"metrics":{"constructor":1,"a":2}}', /^schema: metrics\.constructor: "constructor" is a reserved name$/],
@@ -194,7 +221,12 @@ describe('the writer, when the database cannot take a batch', () => {
   const now = Date.now()
   const record = (deviceId: string) => ({ kind: 'telemetry' as const, deviceId, time: now, receivedAt: now, metrics: { a: 1 } })
   const start = async (db: Database) =>
-    IngestPipeline.start(db, { walDir: path.join((await testConfig('embedded')).dataDir, 'wal'), queueRows: 100, flushMs: 1 }, createLogger('silent'), createMetrics())
+    IngestPipeline.start(
+      db,
+      { walDir: path.join((await testConfig('embedded')).dataDir, 'wal'), queueRows: 100, flushMs: 1 },
+      createLogger('silent'),
+      createMetrics(),
+    )
 
   it.each([
     ['a RangeError (the embedded engine out of stack)', () => new RangeError('Maximum call stack size exceeded')],
@@ -215,7 +247,9 @@ describe('the writer, when the database cannot take a batch', () => {
 
   it('retries an outage (a dropped connection) until it passes, and dead-letters nothing', async () => {
     let failures = 2
-    const { db, committed } = scriptedDatabase(() => (failures-- > 0 ? Object.assign(new Error('Connection terminated unexpectedly'), { code: '08006' }) : undefined))
+    const { db, committed } = scriptedDatabase(() =>
+      failures-- > 0 ? Object.assign(new Error('Connection terminated unexpectedly'), { code: '08006' }) : undefined,
+    )
     const pipeline = await start(db)
     await pipeline.accept([record('good')], true)
     await pipeline.settled()
@@ -230,7 +264,12 @@ describe('the writer readiness check', () => {
     const config = await testConfig('embedded')
     // A database that takes every write and never answers: the writer makes no progress.
     const stuck = { backend: 'embedded', batchRows: 10, writeConcurrency: 1, transaction: () => new Promise(() => {}), query: () => new Promise(() => {}) }
-    const pipeline = await IngestPipeline.start(stuck as unknown as Database, { walDir: path.join(config.dataDir, 'wal'), queueRows: 100, flushMs: 1 }, createLogger('silent'), createMetrics())
+    const pipeline = await IngestPipeline.start(
+      stuck as unknown as Database,
+      { walDir: path.join(config.dataDir, 'wal'), queueRows: 100, flushMs: 1 },
+      createLogger('silent'),
+      createMetrics(),
+    )
     expect(pipeline.progress(30_000)).toBe('ok') // nothing waiting
     const t0 = Date.now()
     await pipeline.accept([{ kind: 'telemetry', deviceId: 'd', time: t0, receivedAt: t0, metrics: { a: 1, b: 2 } }], true)

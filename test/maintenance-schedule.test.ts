@@ -2,16 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { addDays } from '../src/calendar.js'
 import type { ServicePlan } from '../src/catalog/index.js'
-import {
-  accumulate,
-  nextDue,
-  serviceRecorded,
-  usageLimitsFor,
-  usageRate,
-  type DueInput,
-  type Reading,
-  type UsageCounter,
-} from '../src/maintenance/index.js'
+import { accumulate, nextDue, serviceRecorded, usageLimitsFor, usageRate, type DueInput, type Reading, type UsageCounter } from '../src/maintenance/index.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -35,8 +26,7 @@ const preSeason = plan({ kind: 'seasonal', from: '04-01', to: '05-31' }, 14)
 const hours1000 = plan({ kind: 'usage', counter: 'run_hours', every: 1000 }, 0)
 const hoursLimits = usageLimitsFor('run_hours')
 
-const due = (input: Partial<DueInput> & Pick<DueInput, 'plan' | 'now'>) =>
-  nextDue({ installedAt: '2024-03-15', history: {}, timeZone: 'UTC', ...input })
+const due = (input: Partial<DueInput> & Pick<DueInput, 'plan' | 'now'>) => nextDue({ installedAt: '2024-03-15', history: {}, timeZone: 'UTC', ...input })
 
 /** feeds readings in order, returning the counter and each outcome */
 function feed(readings: Reading[], counter?: UsageCounter, limits = hoursLimits) {
@@ -264,9 +254,19 @@ describe('usage counters', () => {
     expect(usageLimitsFor('run_hours')).toEqual({ maxPerHour: 1, slack: 1 })
     expect(usageLimitsFor('runtime_h').maxPerHour).toBe(1)
     expect(usageLimitsFor('wash_cycles').maxPerHour).toBe(3600)
-    const cycles = feed([{ raw: 10, at: t0 }, { raw: 14, at: t0 + HOUR }], undefined, usageLimitsFor('wash_cycles'))
+    const cycles = feed(
+      [
+        { raw: 10, at: t0 },
+        { raw: 14, at: t0 + HOUR },
+      ],
+      undefined,
+      usageLimitsFor('wash_cycles'),
+    )
     expect(cycles.outcomes).toEqual(['first', 'advanced'])
-    const hours = feed([{ raw: 10, at: t0 }, { raw: 14, at: t0 + HOUR }])
+    const hours = feed([
+      { raw: 10, at: t0 },
+      { raw: 14, at: t0 + HOUR },
+    ])
     expect(hours.outcomes).toEqual(['first', 'ignored_implausible'])
   })
 
@@ -310,11 +310,20 @@ describe('usage counters', () => {
   })
 
   it('have a usage rate only after an hour of readings with some usage', () => {
-    const early = feed([{ raw: 100, at: t0 }, { raw: 100.5, at: t0 + 30 * 60_000 }]).counter!
+    const early = feed([
+      { raw: 100, at: t0 },
+      { raw: 100.5, at: t0 + 30 * 60_000 },
+    ]).counter!
     expect(usageRate(early)).toBeUndefined()
-    const idle = feed([{ raw: 100, at: t0 }, { raw: 100, at: t0 + 5 * HOUR }]).counter!
+    const idle = feed([
+      { raw: 100, at: t0 },
+      { raw: 100, at: t0 + 5 * HOUR },
+    ]).counter!
     expect(usageRate(idle)).toBeUndefined()
-    const busy = feed([{ raw: 100, at: t0 }, { raw: 102, at: t0 + 4 * HOUR }]).counter!
+    const busy = feed([
+      { raw: 100, at: t0 },
+      { raw: 102, at: t0 + 4 * HOUR },
+    ]).counter!
     expect(usageRate(busy)).toBeCloseTo(0.5 / HOUR, 15)
   })
 })

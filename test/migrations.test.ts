@@ -18,10 +18,15 @@ import { startsWithin } from './support/waits.js'
 const migrationsDir = fileURLToPath(new URL('../migrations', import.meta.url))
 const silent = createLogger('silent')
 /** The shipped migrations, and those that need TimescaleDB (their first line says `-- requires: timescaledb`). */
-const shipped = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort()
+const shipped = readdirSync(migrationsDir)
+  .filter((f) => f.endsWith('.sql'))
+  .sort()
 const needsTimescale = shipped.filter((f) => readFileSync(path.join(migrationsDir, f), 'utf8').startsWith('-- requires: timescaledb'))
 
-const checksumOf = (file: string) => createHash('sha256').update(readFileSync(path.join(migrationsDir, file), 'utf8')).digest('hex')
+const checksumOf = (file: string) =>
+  createHash('sha256')
+    .update(readFileSync(path.join(migrationsDir, file), 'utf8'))
+    .digest('hex')
 
 /** Where a Faultline keeps its database: a data dir (embedded) or a fresh database in the shared cluster (server). */
 interface Location {
@@ -57,7 +62,8 @@ interface MigrationRow {
   started_at: Date
   finished_at: Date | null
 }
-const recorded = (db: Database) => db.query<MigrationRow>('SELECT name, checksum, started_at, finished_at FROM schema_migrations ORDER BY name').then((r) => r.rows)
+const recorded = (db: Database) =>
+  db.query<MigrationRow>('SELECT name, checksum, started_at, finished_at FROM schema_migrations ORDER BY name').then((r) => r.rows)
 const tableExists = async (db: Database, name: string) =>
   (await db.query<{ exists: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS exists`, [name])).rows[0]!.exists
 
@@ -96,7 +102,9 @@ describe.each(backends())('migrations on the %s backend', (backend) => {
         expect(r.checksum, r.name).toBe(checksumOf(r.name))
       }
       const hypertables = timescale
-        ? (await db.query<{ hypertable_name: string }>('SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1')).rows.map((r) => r.hypertable_name)
+        ? (await db.query<{ hypertable_name: string }>('SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1')).rows.map(
+            (r) => r.hypertable_name,
+          )
         : []
       expect(hypertables).toEqual(timescale ? ['device_events', 'device_status', 'fault_events', 'telemetry'] : [])
       expect(await tableExists(db, 'telemetry_1m')).toBe(timescale)
@@ -184,7 +192,11 @@ describe.each(backends())('migrations on the %s backend', (backend) => {
     it('applies files once each, in name order, and later only the new ones', startsWithin(3), async () => {
       db = await openRaw(await newLocation(backend))
       // 0002 refers to 0001's table: name order, not directory order, decides
-      const dir = scratch({ '0002_b.sql': 'CREATE TABLE b (a_id int REFERENCES a (id));', '0001_a.sql': 'CREATE TABLE a (id int PRIMARY KEY);', 'notes.txt': 'not a migration' })
+      const dir = scratch({
+        '0002_b.sql': 'CREATE TABLE b (a_id int REFERENCES a (id));',
+        '0001_a.sql': 'CREATE TABLE a (id int PRIMARY KEY);',
+        'notes.txt': 'not a migration',
+      })
       expect((await migrate(db, dir)).applied).toEqual(['0001_a.sql', '0002_b.sql'])
       expect((await migrate(db, dir)).applied).toEqual([])
       writeFileSync(path.join(dir, '0003_c.sql'), 'CREATE TABLE c (id int);')
@@ -214,7 +226,9 @@ describe.each(backends())('migrations on the %s backend', (backend) => {
       const dir = scratch({ '0001_a.sql': 'CREATE TABLE a (id int);' })
       await migrate(db, dir)
       await db.query(`UPDATE schema_migrations SET finished_at = NULL`)
-      await expect(migrate(db, dir)).rejects.toThrow(new MigrationError('migration 0001_a.sql was started but never finished: repair the schema by hand, then delete its row from schema_migrations'))
+      await expect(migrate(db, dir)).rejects.toThrow(
+        new MigrationError('migration 0001_a.sql was started but never finished: repair the schema by hand, then delete its row from schema_migrations'),
+      )
     })
 
     it('a migration that fails leaves no row and none of its statements behind, and runs once fixed', startsWithin(3), async () => {
@@ -232,7 +246,10 @@ describe.each(backends())('migrations on the %s backend', (backend) => {
       const at = await newLocation(backend)
       const available = await timescaleAvailable(backend, at)
       db = await openRaw(at)
-      const dir = scratch({ '0001_a.sql': 'CREATE TABLE a (time timestamptz NOT NULL);', '0002_ts.sql': "-- requires: timescaledb\nSELECT create_hypertable('a', by_range('time'));" })
+      const dir = scratch({
+        '0001_a.sql': 'CREATE TABLE a (time timestamptz NOT NULL);',
+        '0002_ts.sql': "-- requires: timescaledb\nSELECT create_hypertable('a', by_range('time'));",
+      })
       const report = await migrate(db, dir)
       expect(report.timescale).toBe(available)
       expect(report.applied).toEqual(available ? ['0001_a.sql', '0002_ts.sql'] : ['0001_a.sql'])
@@ -240,18 +257,22 @@ describe.each(backends())('migrations on the %s backend', (backend) => {
       expect((await recorded(db)).map((r) => r.name)).toEqual(report.applied)
     })
 
-    it.runIf(backend === 'server')('several processes starting together on a fresh database: all start, each migration applied once', startsWithin(3), async () => {
-      const at = await newLocation(backend)
-      const dir = scratch({ '0001_a.sql': 'CREATE TABLE a (id int);', '0002_b.sql': 'CREATE TABLE b (id int);' })
-      const dbs = await Promise.all(Array.from({ length: 4 }, () => openRaw(at)))
-      try {
-        const reports = await Promise.allSettled(dbs.map((d) => migrate(d, dir)))
-        expect(reports.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual(['ok', 'ok', 'ok', 'ok'])
-        const applied = reports.flatMap((r) => (r.status === 'fulfilled' ? r.value.applied : []))
-        expect(applied.sort()).toEqual(['0001_a.sql', '0002_b.sql'])
-      } finally {
-        await Promise.all(dbs.map((d) => d.close()))
-      }
-    })
+    it.runIf(backend === 'server')(
+      'several processes starting together on a fresh database: all start, each migration applied once',
+      startsWithin(3),
+      async () => {
+        const at = await newLocation(backend)
+        const dir = scratch({ '0001_a.sql': 'CREATE TABLE a (id int);', '0002_b.sql': 'CREATE TABLE b (id int);' })
+        const dbs = await Promise.all(Array.from({ length: 4 }, () => openRaw(at)))
+        try {
+          const reports = await Promise.allSettled(dbs.map((d) => migrate(d, dir)))
+          expect(reports.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual(['ok', 'ok', 'ok', 'ok'])
+          const applied = reports.flatMap((r) => (r.status === 'fulfilled' ? r.value.applied : []))
+          expect(applied.sort()).toEqual(['0001_a.sql', '0002_b.sql'])
+        } finally {
+          await Promise.all(dbs.map((d) => d.close()))
+        }
+      },
+    )
   })
 })

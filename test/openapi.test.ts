@@ -64,17 +64,20 @@ describe('the OpenAPI document and /docs', () => {
     expect(Object.keys(doc.paths).filter((p) => p.startsWith('/docs') || p === '/openapi.json')).toEqual([])
   })
 
-  it.each([...apiRoutes, ...operationsRoutes].map((r) => [`${r.method} ${r.url}`, r] as const))('lists %s with the response schema of its success status', (_, route) => {
-    const operation = doc.paths[openApiPath(route.url)]?.[route.method.toLowerCase()]
-    expect(operation, `${route.method} ${route.url} is missing from /openapi.json`).toBeDefined()
-    const success = Object.entries(operation!.responses).filter(([status]) => /^2\d\d$/.test(status))
-    expect(success.length, `${route.method} ${route.url} declares no 2xx response`).toBeGreaterThan(0)
-    for (const [status, response] of success) {
-      const schemas = Object.values(response.content ?? {}).map((c) => c.schema)
-      expect(schemas.length, `${route.method} ${route.url} ${status} has no schema`).toBeGreaterThan(0)
-      for (const schema of schemas) expect(schema).toEqual(expect.any(Object))
-    }
-  })
+  it.each([...apiRoutes, ...operationsRoutes].map((r) => [`${r.method} ${r.url}`, r] as const))(
+    'lists %s with the response schema of its success status',
+    (_, route) => {
+      const operation = doc.paths[openApiPath(route.url)]?.[route.method.toLowerCase()]
+      expect(operation, `${route.method} ${route.url} is missing from /openapi.json`).toBeDefined()
+      const success = Object.entries(operation!.responses).filter(([status]) => /^2\d\d$/.test(status))
+      expect(success.length, `${route.method} ${route.url} declares no 2xx response`).toBeGreaterThan(0)
+      for (const [status, response] of success) {
+        const schemas = Object.values(response.content ?? {}).map((c) => c.schema)
+        expect(schemas.length, `${route.method} ${route.url} ${status} has no schema`).toBeGreaterThan(0)
+        for (const schema of schemas) expect(schema).toEqual(expect.any(Object))
+      }
+    },
+  )
 
   it('declares the bearer scheme, required by every /api operation and by no operations route', () => {
     expect(doc.components?.securitySchemes).toEqual({ bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }) })

@@ -32,7 +32,7 @@ async function descendants(pid: number): Promise<number[]> {
     children.set(pp, [...(children.get(pp) ?? []), p])
   }
   const found: number[] = []
-  for (let queue = [pid]; queue.length > 0; ) {
+  for (let queue = [pid]; queue.length > 0;) {
     const next = children.get(queue.shift()!) ?? []
     found.push(...next)
     queue.push(...next)
@@ -56,7 +56,8 @@ describe.each(launchers)('SIGTERM to %s', (_name, command) => {
       const device = await connectDevice(tcpUrl(child.mqttPort), 'sig-1', token)
       const count = 20
       const since = Date.now() - 60_000
-      for (let i = 0; i < count; i++) device.publish('devices/sig-1/telemetry', JSON.stringify({ ts: since + i * 1000, metrics: { fridge_temp: i } }), { qos: 0 })
+      for (let i = 0; i < count; i++)
+        device.publish('devices/sig-1/telemetry', JSON.stringify({ ts: since + i * 1000, metrics: { fridge_temp: i } }), { qos: 0 })
       // A QoS 1 message after them is acknowledged once the broker has taken in everything before it.
       await device.publishAsync('devices/sig-1/status', JSON.stringify({ online: true }), { qos: 1 })
       await device.endAsync()
@@ -109,7 +110,10 @@ describe('the faultline command', { timeout: 180_000 }, () => {
     const { code, stdout } = await faultline(['start', '--help'])
     expect(code).toBe(0)
     for (const name of Object.keys(settings) as (keyof typeof settings)[]) {
-      const flag = name.replace(/^FAULTLINE_/, '').toLowerCase().replaceAll('_', '-')
+      const flag = name
+        .replace(/^FAULTLINE_/, '')
+        .toLowerCase()
+        .replaceAll('_', '-')
       const entry = stdout.split('\n  --').find((e) => e.startsWith(`${flag}  (${name}, default: `))
       expect(settings[name].description, name).toBeTruthy()
       expect(entry, name).toContain(`\n      ${settings[name].description}`)
@@ -131,7 +135,10 @@ describe('the faultline command', { timeout: 180_000 }, () => {
     expect(pretty.stdout).toMatch(/WARN.*database server not answering yet; trying again/)
     expect(pretty.stdout.split('\n').filter((l) => l.startsWith('{'))).toEqual([])
     const json = await failedStart({ ...waiting, FAULTLINE_LOG_FORMAT: 'json' })
-    const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string })
+    const lines = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string })
     expect(lines.map((l) => l.msg)).toContain('database server not answering yet; trying again')
   })
 })
@@ -144,7 +151,9 @@ describe('a start that cannot go on', { timeout: 180_000 }, () => {
     try {
       const { code, stderr } = await failedStart({ FAULTLINE_MQTT_PORT: String(port) })
       expect(code).toBe(2)
-      expect(stderr.trim().split('\n')).toEqual([`faultline: port ${port} on 127.0.0.1 is in use by another process: stop what holds it or choose another with FAULTLINE_MQTT_PORT (--mqtt-port)`])
+      expect(stderr.trim().split('\n')).toEqual([
+        `faultline: port ${port} on 127.0.0.1 is in use by another process: stop what holds it or choose another with FAULTLINE_MQTT_PORT (--mqtt-port)`,
+      ])
     } finally {
       busy.close()
     }
@@ -153,10 +162,16 @@ describe('a start that cannot go on', { timeout: 180_000 }, () => {
   it('waits FAULTLINE_DATABASE_WAIT_MS for a database server that does not answer, then says so and exits 2', async () => {
     const port = await closedPort()
     const started = Date.now()
-    const { code, stderr } = await failedStart({ DATABASE_URL: `postgres://faultline:pw-not-shown@127.0.0.1:${port}/db`, FAULTLINE_DATABASE_WAIT_MS: '1500', FAULTLINE_LOG_LEVEL: 'silent' })
+    const { code, stderr } = await failedStart({
+      DATABASE_URL: `postgres://faultline:pw-not-shown@127.0.0.1:${port}/db`,
+      FAULTLINE_DATABASE_WAIT_MS: '1500',
+      FAULTLINE_LOG_LEVEL: 'silent',
+    })
     expect(code).toBe(2)
     expect(Date.now() - started).toBeGreaterThanOrEqual(1500)
-    expect(stderr.trim().split('\n')).toEqual(['faultline: the database server did not answer within 1500 ms (ECONNREFUSED): is it running, and is DATABASE_URL right?'])
+    expect(stderr.trim().split('\n')).toEqual([
+      'faultline: the database server did not answer within 1500 ms (ECONNREFUSED): is it running, and is DATABASE_URL right?',
+    ])
   })
 
   it('says a data dir in use in one line and exits 2', async () => {

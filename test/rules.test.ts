@@ -2,16 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { addMonths, calendarDate } from '../src/calendar.js'
 import { parseCatalog, warrantyPolicy } from '../src/catalog/index.js'
-import {
-  defaultSla,
-  escalate,
-  judgeWarranty,
-  priorityFor,
-  quoteRepair,
-  slaConfigSchema,
-  slaDeadlines,
-  type Priority,
-} from '../src/rules/index.js'
+import { defaultSla, escalate, judgeWarranty, priorityFor, quoteRepair, slaConfigSchema, slaDeadlines, type Priority } from '../src/rules/index.js'
 
 const policy = warrantyPolicy.parse({
   months: 12,
@@ -100,7 +91,10 @@ describe('judgeWarranty', () => {
     })
     expect(judgeWarranty({ ...extended, at: on('2027-03-16') })).toMatchObject({ decision: 'out_of_warranty' })
     // an extension shorter than the unit's own term changes nothing
-    expect(judgeWarranty({ ...bought, warrantyExtendedUntil: '2024-12-31', at: on('2025-03-15') })).toMatchObject({ decision: 'in_warranty', coverageEnds: '2025-03-15' })
+    expect(judgeWarranty({ ...bought, warrantyExtendedUntil: '2024-12-31', at: on('2025-03-15') })).toMatchObject({
+      decision: 'in_warranty',
+      coverageEnds: '2025-03-15',
+    })
   })
 
   it('excludes a cause the warranty does not cover, within the term only', () => {
@@ -156,7 +150,14 @@ describe('quoteRepair', () => {
             { partNo: 'DH-15', name: 'Drain hose', price: 35.5 },
           ],
           faultCodes: {
-            E1: { title: 'Drain timeout', component: 'drain_pump', severity: 'major', cause: 'blocked', parts: [{ partNo: 'DP-30' }, { partNo: 'DH-15', qty: 2 }], labourHours: 1.25 },
+            E1: {
+              title: 'Drain timeout',
+              component: 'drain_pump',
+              severity: 'major',
+              cause: 'blocked',
+              parts: [{ partNo: 'DP-30' }, { partNo: 'DH-15', qty: 2 }],
+              labourHours: 1.25,
+            },
           },
           offline: { heartbeat: '10m', missedHeartbeats: 3 },
         },
@@ -214,7 +215,11 @@ describe('slaDeadlines', () => {
 
   it('takes overrides validated by slaConfigSchema, keeping the defaults not overridden', () => {
     const sla = slaConfigSchema.parse({ P1: { respondWithin: '15m' }, P4: { resolveWithin: 14 * 24 * hour } })
-    expect(sla).toEqual({ ...defaultSla, P1: { respondWithin: 15 * minute, resolveWithin: 4 * hour }, P4: { respondWithin: 24 * hour, resolveWithin: 14 * 24 * hour } })
+    expect(sla).toEqual({
+      ...defaultSla,
+      P1: { respondWithin: 15 * minute, resolveWithin: 4 * hour },
+      P4: { respondWithin: 24 * hour, resolveWithin: 14 * 24 * hour },
+    })
     expect(slaDeadlines('P1', opened, sla)).toEqual({ respondBy: opened + 15 * minute, resolveBy: opened + 4 * hour })
     expect(slaConfigSchema.parse({})).toEqual(defaultSla)
   })

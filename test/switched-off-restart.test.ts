@@ -84,7 +84,13 @@ describe('the offline detector seeded with switched-off devices', () => {
   it('leaves them unwatched and watches the others from their last contact', () => {
     const s = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
     s.run(({ expectObservable }) => {
-      const initial = { lastSeen: new Map([['p-off', 0], ['p-quiet', 0]]), switchedOff: new Set(['p-off']) }
+      const initial = {
+        lastSeen: new Map([
+          ['p-off', 0],
+          ['p-quiet', 0],
+        ]),
+        switchedOff: new Set(['p-off']),
+      }
       const raised = NEVER.pipe(offline(catalog, () => 'TP-1', initial, s))
       // p-quiet offline after its 3-minute window; p-off nothing in a whole day
       expectObservable(raised, '^ 1440m !').toBe('3m r', {

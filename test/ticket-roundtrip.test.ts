@@ -69,7 +69,12 @@ function fullDraft(kind: TicketDraft['kind'], repeatOf: { id: number; number: st
 }
 
 /** The ticket the draft should read back as, once the steps below have run. */
-function expected(d: Required<TicketDraft>, id: number, number: string, times: { lastSeen: number; clearedAt: number; resolvedAt: number; closedAt: number }): Ticket {
+function expected(
+  d: Required<TicketDraft>,
+  id: number,
+  number: string,
+  times: { lastSeen: number; clearedAt: number; resolvedAt: number; closedAt: number },
+): Ticket {
   return {
     id,
     number,
@@ -132,7 +137,11 @@ describe.each(backends())('a ticket round trip on the %s backend', (backend) => 
       for (const kind of ['repair', 'maintenance'] as const) {
         clock.set(iso(opened))
         // the resolved ticket the full draft repeats: repeat_of is a reference, its number read through it
-        const earlier = await repo.open({ deviceId: device.id, condition: `manual:earlier-${kind}`, at: opened }, () => ({ ...fullDraft(kind, { id: 0, number: '' }), condition: `manual:earlier-${kind}`, repeatOf: undefined }), 'hotline')
+        const earlier = await repo.open(
+          { deviceId: device.id, condition: `manual:earlier-${kind}`, at: opened },
+          () => ({ ...fullDraft(kind, { id: 0, number: '' }), condition: `manual:earlier-${kind}`, repeatOf: undefined }),
+          'hotline',
+        )
         const draft = fullDraft(kind, { id: earlier.id, number: earlier.number })
         const ticket = await repo.open({ deviceId: device.id, condition: draft.condition, at: draft.firstSeen }, () => draft, 'hotline')
         // the same condition again later (occurrences, last seen), then cleared (cleared at)
@@ -142,7 +151,20 @@ describe.each(backends())('a ticket round trip on the %s backend', (backend) => 
         const clearedAt = opened + 6 * MINUTE
         clock.set(iso(opened + 7 * MINUTE))
         await store.db.transaction((tx) =>
-          repo.applyDetection(tx, { state: 'cleared', deviceId: device.id, condition: draft.condition, time: clearedAt, trigger: 'fault_code', severity: 'major', title: draft.title, known: true }, () => draft),
+          repo.applyDetection(
+            tx,
+            {
+              state: 'cleared',
+              deviceId: device.id,
+              condition: draft.condition,
+              time: clearedAt,
+              trigger: 'fault_code',
+              severity: 'major',
+              title: draft.title,
+              known: true,
+            },
+            () => draft,
+          ),
         )
         // every column the lifecycle writes, each at its own time
         let at = opened + 10 * MINUTE

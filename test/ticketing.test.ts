@@ -11,7 +11,17 @@ const untouched = () => Promise.reject(new Error('a detection of an unknown devi
 
 describe('ticketing stage', () => {
   it('counts a detection of a deleted device as unknown_device, not as a duplicate, and stores nothing', async () => {
-    const raised: Detection = { deviceId: 'gone-1', trigger: 'fault_code', condition: 'fault:E1', state: 'raised', time: 0, severity: 'major', title: 'E1', code: 'E1', known: false }
+    const raised: Detection = {
+      deviceId: 'gone-1',
+      trigger: 'fault_code',
+      condition: 'fault:E1',
+      state: 'raised',
+      time: 0,
+      severity: 'major',
+      title: 'E1',
+      code: 'E1',
+      known: false,
+    }
     const outcomes = await lastValueFrom(
       of(raised).pipe(
         repairTickets({

@@ -43,9 +43,22 @@ describe.each(backends())('repair tickets on the %s backend', (backend) => {
     await fault(client, 'rf-in', 'E1') // the same fault again while open: not a second ticket
     const t = await oneTicket('rf-in')
     expect(t).toMatchObject({
-      kind: 'repair', trigger: 'fault_code', deviceId: 'rf-in', model: FRIDGE, serial: 'SN-rf-in', code: 'E1', condition: 'fault:E1',
-      title: 'Condenser fan motor fault', component: 'fan_motor', priority: 'P2', status: 'open', billing: 'free', quote: null,
-      customer: { name: 'Wang Fang', phone: '138-0000-0000' }, region: 'east', occurrences: 1,
+      kind: 'repair',
+      trigger: 'fault_code',
+      deviceId: 'rf-in',
+      model: FRIDGE,
+      serial: 'SN-rf-in',
+      code: 'E1',
+      condition: 'fault:E1',
+      title: 'Condenser fan motor fault',
+      component: 'fan_motor',
+      priority: 'P2',
+      status: 'open',
+      billing: 'free',
+      quote: null,
+      customer: { name: 'Wang Fang', phone: '138-0000-0000' },
+      region: 'east',
+      occurrences: 1,
     })
     expect(t.number).toMatch(/^SR\d{8}-\d{4}$/)
     expect(t.warranty.decision).toBe('in_warranty')
@@ -63,7 +76,13 @@ describe.each(backends())('repair tickets on the %s backend', (backend) => {
     expect(t.billing).toBe('chargeable')
     // fan motor 156.00 + 1 h × 80.00 + call-out 50.00
     expect(t.quote).toMatchObject({
-      currency: 'CNY', parts: [{ partNo: '0064001403', qty: 1, unitPrice: 156, amount: 156 }], labourHours: 1, labourRate: 80, labour: 80, callOut: 50, total: 286,
+      currency: 'CNY',
+      parts: [{ partNo: '0064001403', qty: 1, unitPrice: 156, amount: 156 }],
+      labourHours: 1,
+      labourRate: 80,
+      labour: 80,
+      callOut: 50,
+      total: 286,
     })
     await client.endAsync()
   })
@@ -100,7 +119,13 @@ describe.each(backends())('repair tickets on the %s backend', (backend) => {
 
   it('a phone report with an excluded cause, in term: excluded, chargeable, quoted', async () => {
     await fl.registerDevice('rf-phone', { model: FRIDGE, purchasedAt: dateBefore(2) })
-    const res = await fl.api('POST', '/api/tickets', { deviceId: 'rf-phone', by: 'call-centre:li', code: 'E6', cause: 'liquid_damage', note: 'juice spilled on the display' })
+    const res = await fl.api('POST', '/api/tickets', {
+      deviceId: 'rf-phone',
+      by: 'call-centre:li',
+      code: 'E6',
+      cause: 'liquid_damage',
+      note: 'juice spilled on the display',
+    })
     expect(res.status).toBe(201)
     expect(res.body).toMatchObject({ trigger: 'manual', code: 'E6', priority: 'P2', billing: 'chargeable', cause: 'liquid_damage' })
     expect(res.body.warranty.decision).toBe('excluded')
@@ -133,7 +158,8 @@ describe.each(backends())('repair tickets on the %s backend', (backend) => {
     const t0 = Date.now() - 60_000
     await fault(client, 'rf-life', 'E2', 'fault', t0)
     const first = await oneTicket('rf-life')
-    const move = (to: string, body: Record<string, unknown> = {}) => fl.api('POST', `/api/tickets/${first.number}/transitions`, { to, by: 'dispatcher:zhao', ...body })
+    const move = (to: string, body: Record<string, unknown> = {}) =>
+      fl.api('POST', `/api/tickets/${first.number}/transitions`, { to, by: 'dispatcher:zhao', ...body })
 
     const illegal = await move('resolved', { resolution: 'x' })
     expect(illegal.status).toBe(409)
@@ -238,16 +264,26 @@ describe.each(backends())('offline detection on the %s backend', (backend) => {
   })
 
   it('a device its owner switches off (it says online: false itself) is not a fault', async () => {
-    const switchedOff = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'pump-3', await fl.registerDevice('pump-3', { model: 'TP-1', purchasedAt: dateBefore(1) }), {
-      will: { topic: 'devices/pump-3/status', payload: Buffer.from('{"online":false}'), qos: 1, retain: false },
-    })
+    const switchedOff = await connectDevice(
+      tcpUrl(fl.faultline.mqttPort),
+      'pump-3',
+      await fl.registerDevice('pump-3', { model: 'TP-1', purchasedAt: dateBefore(1) }),
+      {
+        will: { topic: 'devices/pump-3/status', payload: Buffer.from('{"online":false}'), qos: 1, retain: false },
+      },
+    )
     await switchedOff.publishAsync('devices/pump-3/status', JSON.stringify({ online: false }), { qos: 1 })
     await switchedOff.endAsync() // a clean DISCONNECT: no will
     // A device of the same model that loses its connection afterwards: once its ticket is there, a ticket
     // for the switched-off one would have been due (its grace started first) and opened before it.
-    const lost = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'pump-4', await fl.registerDevice('pump-4', { model: 'TP-1', purchasedAt: dateBefore(1) }), {
-      will: { topic: 'devices/pump-4/status', payload: Buffer.from('{"online":false}'), qos: 1, retain: false },
-    })
+    const lost = await connectDevice(
+      tcpUrl(fl.faultline.mqttPort),
+      'pump-4',
+      await fl.registerDevice('pump-4', { model: 'TP-1', purchasedAt: dateBefore(1) }),
+      {
+        will: { topic: 'devices/pump-4/status', payload: Buffer.from('{"online":false}'), qos: 1, retain: false },
+      },
+    )
     await lost.publishAsync('devices/pump-4/status', JSON.stringify({ online: true }), { qos: 1 })
     lost.stream.destroy()
     await eventually(async () => (await fl.api('GET', '/api/tickets?deviceId=pump-4')).body.tickets[0])

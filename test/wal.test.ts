@@ -7,8 +7,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { TelemetryRecord } from '../src/ingest/index.js'
 import { WriteAheadLog, type WalOptions } from '../src/ingest/wal.js'
 
-const record = (i: number): TelemetryRecord => ({ kind: 'telemetry', deviceId: 'wal-1', time: 1_700_000_000_000 + i, receivedAt: 1_700_000_000_000 + i, metrics: { temp: i } })
-const walFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.wal')).sort()
+const record = (i: number): TelemetryRecord => ({
+  kind: 'telemetry',
+  deviceId: 'wal-1',
+  time: 1_700_000_000_000 + i,
+  receivedAt: 1_700_000_000_000 + i,
+  metrics: { temp: i },
+})
+const walFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.wal'))
+    .sort()
 const valuesOf = (recovered: { records: TelemetryRecord[] }[]) => recovered.map((e) => e.records.map((r) => r.metrics.temp))
 const receipt = (messageId: number) => ({ deviceId: 'wal-1', messageId, receivedAt: 1_700_000_000_000 + messageId })
 

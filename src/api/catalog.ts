@@ -29,9 +29,13 @@ export const catalogRoutes: FastifyPluginAsyncZod<{ catalog: Catalog }> = async 
     })),
   }))
 
-  app.get('/catalog/:model', { schema: { params: z.object({ model: storableText.max(64) }), response: { 200: productModelJson, ...errors(400, 404) } } }, async (req) => {
-    const model = catalog.get(req.params.model)
-    if (!model) throw notFound(`model ${req.params.model}`)
-    return modelJson(model)
-  })
+  app.get(
+    '/catalog/:model',
+    { schema: { params: z.object({ model: storableText.max(64) }), response: { 200: productModelJson, ...errors(400, 404) } } },
+    async (req) => {
+      const model = catalog.get(req.params.model)
+      if (!model) throw notFound(`model ${req.params.model}`)
+      return modelJson(model)
+    },
+  )
 }

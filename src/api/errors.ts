@@ -11,7 +11,8 @@ import { DatabaseUnavailable } from '../store/index.js'
 export const errorBody = z.looseObject({ error: z.string(), message: z.string() })
 
 /** The error answers a route can give, by status, for its `schema.response`. */
-export const errors = <S extends 400 | 404 | 409 | 503>(...statuses: S[]) => Object.fromEntries(statuses.map((s) => [s, errorBody])) as Record<S, typeof errorBody>
+export const errors = <S extends 400 | 404 | 409 | 503>(...statuses: S[]) =>
+  Object.fromEntries(statuses.map((s) => [s, errorBody])) as Record<S, typeof errorBody>
 
 export class HttpError extends Error {
   constructor(

@@ -22,9 +22,7 @@ export const maintenanceRoutes: FastifyPluginAsyncZod<{ registry: DeviceRegistry
         schedule: plan.schedule,
         leadDays: plan.leadDays,
         tasks: plan.tasks,
-        lastService: lastService
-          ? { at: new Date(lastService.lastServiceAt!).toISOString(), usage: lastService.lastServiceUsage ?? null }
-          : null,
+        lastService: lastService ? { at: new Date(lastService.lastServiceAt!).toISOString(), usage: lastService.lastServiceUsage ?? null } : null,
         nextDue: due ?? null,
         ticket: ticket ?? null,
       })),

@@ -35,8 +35,12 @@ export const operationsRoutes: FastifyPluginAsyncZod<{ metrics: Metrics; checks:
   })
 
   // Prometheus' text format, sent as the string it is (a string payload bypasses the serializer).
-  app.get('/metrics', { schema: { response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } } } }, async (_req, reply) => {
-    reply.type(metrics.registry.contentType)
-    return metrics.registry.metrics()
-  })
+  app.get(
+    '/metrics',
+    { schema: { response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } } } },
+    async (_req, reply) => {
+      reply.type(metrics.registry.contentType)
+      return metrics.registry.metrics()
+    },
+  )
 }

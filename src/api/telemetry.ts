@@ -31,11 +31,15 @@ const telemetry = z.union([
 ])
 
 export const telemetryRoutes: FastifyPluginAsyncZod<{ readings: Readings; registry: DeviceRegistry }> = async (app, { readings, registry }) => {
-  app.get('/devices/:id/telemetry', { schema: { params: byDeviceId, querystring: query, response: { 200: telemetry, ...errors(400, 404, 503) } } }, async (req) => {
-    await requireDevice(registry, req.params.id)
-    const { metric, bucket, limit } = req.query
-    const q = { deviceId: req.params.id, metric, ...timeRange(req.query), limit }
-    if (bucket === undefined) return { deviceId: req.params.id, points: await readings.telemetryPoints(q) }
-    return { deviceId: req.params.id, bucketSeconds: bucket, points: await readings.telemetryBuckets(q, bucket) }
-  })
+  app.get(
+    '/devices/:id/telemetry',
+    { schema: { params: byDeviceId, querystring: query, response: { 200: telemetry, ...errors(400, 404, 503) } } },
+    async (req) => {
+      await requireDevice(registry, req.params.id)
+      const { metric, bucket, limit } = req.query
+      const q = { deviceId: req.params.id, metric, ...timeRange(req.query), limit }
+      if (bucket === undefined) return { deviceId: req.params.id, points: await readings.telemetryPoints(q) }
+      return { deviceId: req.params.id, bucketSeconds: bucket, points: await readings.telemetryBuckets(q, bucket) }
+    },
+  )
 }

@@ -6,13 +6,24 @@ import type { Clock } from '../clock.js'
 import { deviceId, type DeviceRegistry } from '../devices/index.js'
 import { draftRepairTicket, phoneReportFault, priorities, type TicketPolicy } from '../rules/index.js'
 import { int64Id, isoInstant, storableText } from '../store/index.js'
-import { IllegalTransition, statuses, ticketSchema, ticketWithHistorySchema, TicketNotFound, TransitionConflict, type TicketRepository } from '../tickets/index.js'
+import {
+  IllegalTransition,
+  statuses,
+  ticketSchema,
+  ticketWithHistorySchema,
+  TicketNotFound,
+  TransitionConflict,
+  type TicketRepository,
+} from '../tickets/index.js'
 import { errors, HttpError, notFound } from './errors.js'
 import { pageLimit } from './fields.js'
 
 /** `status=open,assigned`: any of several values */
 const anyOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.string().transform((s) => s.split(',').map((v) => v.trim())).pipe(z.array(z.enum(values)).min(1))
+  z
+    .string()
+    .transform((s) => s.split(',').map((v) => v.trim()))
+    .pipe(z.array(z.enum(values)).min(1))
 
 const ticketQuery = z.object({
   status: anyOf(statuses).optional(),
@@ -37,7 +48,10 @@ const transition = z
     note: storableText.max(2000).optional(),
     technician: storableText.trim().min(1).max(100).optional(),
     resolution: storableText.trim().min(1).max(2000).optional(),
-    partsUsed: z.array(z.strictObject({ partNo: storableText.min(1).max(64), qty: z.number().int().positive(), name: storableText.max(200).optional() })).max(100).optional(),
+    partsUsed: z
+      .array(z.strictObject({ partNo: storableText.min(1).max(64), qty: z.number().int().positive(), name: storableText.max(200).optional() }))
+      .max(100)
+      .optional(),
     labourHours: z.number().nonnegative().max(1000).optional(),
     satisfaction: z.number().int().min(1).max(5).optional(),
     comment: storableText.max(2000).optional(),
@@ -83,7 +97,15 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
 }> = async (app, { tickets, registry, catalog, clock, policy }) => {
   app.get('/tickets', { schema: { querystring: ticketQuery, response: { 200: ticketPage, ...failures } } }, async (req) => {
     const q = req.query
-    const page = await tickets.list({ status: q.status, priority: q.priority, deviceId: q.deviceId, kind: q.kind, warranty: q.warranty, before: q.cursor, limit: q.limit })
+    const page = await tickets.list({
+      status: q.status,
+      priority: q.priority,
+      deviceId: q.deviceId,
+      kind: q.kind,
+      warranty: q.warranty,
+      before: q.cursor,
+      limit: q.limit,
+    })
     return { tickets: page, next: page.length === q.limit ? page.at(-1)!.id : null }
   })
 
@@ -93,18 +115,22 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
     return ticket
   })
 
-  app.post('/tickets/:id/transitions', { schema: { params: ticketRef, body: transition, response: { 200: ticketSchema, ...errors(404, 409), ...failures } } }, async (req) => {
-    try {
-      return await tickets.transition(req.params.id, req.body)
-    } catch (err) {
-      if (err instanceof TicketNotFound) throw notFound(`ticket ${req.params.id}`)
-      if (err instanceof IllegalTransition) {
-        throw new HttpError(409, 'illegal_transition', err.message, { from: err.from, allowed: err.allowed })
+  app.post(
+    '/tickets/:id/transitions',
+    { schema: { params: ticketRef, body: transition, response: { 200: ticketSchema, ...errors(404, 409), ...failures } } },
+    async (req) => {
+      try {
+        return await tickets.transition(req.params.id, req.body)
+      } catch (err) {
+        if (err instanceof TicketNotFound) throw notFound(`ticket ${req.params.id}`)
+        if (err instanceof IllegalTransition) {
+          throw new HttpError(409, 'illegal_transition', err.message, { from: err.from, allowed: err.allowed })
+        }
+        if (err instanceof TransitionConflict) throw new HttpError(409, 'conflict', err.message)
+        throw err
       }
-      if (err instanceof TransitionConflict) throw new HttpError(409, 'conflict', err.message)
-      throw err
-    }
-  })
+    },
+  )
 
   // A phone report goes through the same warranty and priority rules as a detection.
   app.post('/tickets', { schema: { body: manualTicket, response: { 201: ticketSchema, ...failures } } }, async (req, reply) => {
@@ -114,7 +140,12 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
     const model = catalog.get(device.model)
     const fault = phoneReportFault({ ...body, at: body.at ? Date.parse(body.at) : clock.now() }, model)
     if (!fault) throw new HttpError(400, 'bad_request', 'body.title: needed when the fault code is absent or unknown to the model')
-    const ticket = await tickets.open({ deviceId: device.id, ...fault }, (repeatOf) => draftRepairTicket(fault, device, model, clock.now(), policy, repeatOf), body.by, body.note)
+    const ticket = await tickets.open(
+      { deviceId: device.id, ...fault },
+      (repeatOf) => draftRepairTicket(fault, device, model, clock.now(), policy, repeatOf),
+      body.by,
+      body.note,
+    )
     return reply.code(201).send(ticket)
   })
 }

@@ -190,8 +190,16 @@ export const productModel = productModelEntry.transform((entry, ctx) => {
     ids.forEach((id, i) => {
       if (ids.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: [list, i, 'id'], message: `${what} id "${id}" is used twice` })
     })
-  unique(entry.thresholds.map((r) => r.id), 'thresholds', 'threshold rule')
-  unique(entry.servicePlans.map((p) => p.id), 'servicePlans', 'service plan')
+  unique(
+    entry.thresholds.map((r) => r.id),
+    'thresholds',
+    'threshold rule',
+  )
+  unique(
+    entry.servicePlans.map((p) => p.id),
+    'servicePlans',
+    'service plan',
+  )
 
   // A Map, not the parsed object: codes come from devices, and "constructor" must not find Object.prototype's.
   const faultCodes = new Map<string, FaultCode>(

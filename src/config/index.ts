@@ -81,7 +81,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     const raw = flags[flagOf(name)] ?? (env[name] === '' ? undefined : env[name])
     const parsed = settings[name].safeParse(raw)
     if (parsed.success) values[name] = parsed.data
-    else problems.push(`${name} (--${flagOf(name)}): ${parsed.error.issues.map((i) => i.message).join('; ')}; got ${secret.has(name) ? '(hidden)' : JSON.stringify(raw)}`)
+    else
+      problems.push(
+        `${name} (--${flagOf(name)}): ${parsed.error.issues.map((i) => i.message).join('; ')}; got ${secret.has(name) ? '(hidden)' : JSON.stringify(raw)}`,
+      )
   }
   const s = values as Settings
   if (!s.FAULTLINE_TLS_CERT !== !s.FAULTLINE_TLS_KEY) {

@@ -12,38 +12,48 @@ const text = z.string().trim().min(1)
  * (`.describe`, last, so it stays on the outer schema): `faultline start --help` is generated from this table.
  */
 export const settings = {
-  DATABASE_URL: text.regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL').optional()
+  DATABASE_URL: text
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
+    .optional()
     .describe('postgres:// URL of a TimescaleDB or PostgreSQL >= 14 server; unset: the embedded engine in the data dir'),
-  FAULTLINE_DATABASE_WAIT_MS: positiveInt.default(30_000)
-    .describe('how long a start waits for an unreachable database server before giving up'),
-  FAULTLINE_DATA_DIR: text.default('./data')
-    .describe('embedded database, write-ahead log, API token hash; one Faultline per data dir'),
+  FAULTLINE_DATABASE_WAIT_MS: positiveInt.default(30_000).describe('how long a start waits for an unreachable database server before giving up'),
+  FAULTLINE_DATA_DIR: text.default('./data').describe('embedded database, write-ahead log, API token hash; one Faultline per data dir'),
   FAULTLINE_HOST: text.default('0.0.0.0').describe('address both listeners bind'),
   FAULTLINE_MQTT_PORT: port.default(1883).describe('MQTT over TCP (TLS when a certificate is set); 0 picks a free port'),
   FAULTLINE_HTTP_PORT: port.default(8080).describe('HTTP API and MQTT over WebSocket at /mqtt; 0 picks a free port'),
-  FAULTLINE_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional()
+  FAULTLINE_API_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
     .describe('bearer token for /api (>= 16 characters); unset: one is generated and printed once'),
-  FAULTLINE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+  FAULTLINE_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
     .describe('fatal, error, warn, info, debug, trace or silent'),
-  FAULTLINE_LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto')
+  FAULTLINE_LOG_FORMAT: z
+    .enum(['auto', 'pretty', 'json'])
+    .default('auto')
     .describe('pretty: readable lines; json: one JSON object a line; auto: pretty on a terminal, JSON otherwise'),
   FAULTLINE_TLS_CERT: text.optional().describe('PEM certificate file: MQTT over TLS on the MQTT port (with --tls-key)'),
   FAULTLINE_TLS_KEY: text.optional().describe('PEM private key file of that certificate'),
-  FAULTLINE_MAX_PAYLOAD_BYTES: positiveInt.max(16 * 1024 * 1024).default(64 * 1024)
+  FAULTLINE_MAX_PAYLOAD_BYTES: positiveInt
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024)
     .describe('larger payloads are dead-lettered; packets over 4x this close the connection'),
   FAULTLINE_MAX_FUTURE_MS: positiveInt.default(5 * 60_000).describe('how far ahead of the receive time a device timestamp may be'),
   FAULTLINE_MAX_AGE_MS: positiveInt.default(30 * 24 * 3600_000).describe('how old a point may be (backlogs after an outage)'),
-  FAULTLINE_WRITER_QUEUE_ROWS: positiveInt.default(100_000)
-    .describe('rows accepted but not yet in the database; when full, clients are no longer read'),
+  FAULTLINE_WRITER_QUEUE_ROWS: positiveInt.default(100_000).describe('rows accepted but not yet in the database; when full, clients are no longer read'),
   FAULTLINE_WRITER_BATCH_ROWS: positiveInt.optional().describe('rows per database write; unset: 1000 embedded, 5000 server'),
   FAULTLINE_WRITER_FLUSH_MS: positiveInt.default(50).describe('longest wait before a partial batch is written'),
   FAULTLINE_ACL_VIOLATIONS_MAX: positiveInt.default(5).describe('refused publishes/subscriptions before a client is disconnected'),
   FAULTLINE_RETENTION_DAYS: positiveInt.default(365).describe('TimescaleDB retention policy for raw telemetry'),
-  FAULTLINE_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000)
+  FAULTLINE_SHUTDOWN_TIMEOUT_MS: positiveInt
+    .default(30_000)
     .describe('how long SIGTERM waits for the flush (what is left stays in the log for the next start)'),
   FAULTLINE_CATALOG_DIR: text.default('./config/catalog').describe('product models: warranty policies, fault codes, thresholds, service plans'),
   FAULTLINE_MAINTENANCE_INTERVAL_MS: positiveInt.default(60_000).describe('how often calendar and seasonal service plans are looked at'),
-  FAULTLINE_REGISTRY_REFRESH_MS: positiveInt.default(10_000)
+  FAULTLINE_REGISTRY_REFRESH_MS: positiveInt
+    .default(10_000)
     .describe('how often the in-memory device registry is refreshed from the database (changes made by other Faultline processes)'),
   FAULTLINE_SLA: z
     .string()
@@ -53,7 +63,10 @@ export const settings = {
       try {
         return slaConfigSchema.parse(JSON.parse(json))
       } catch (err) {
-        ctx.addIssue({ code: 'custom', message: `expected JSON such as {"P1":{"respondWithin":"15m","resolveWithin":"4h"}}: ${err instanceof z.ZodError ? z.prettifyError(err) : (err as Error).message}` })
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected JSON such as {"P1":{"respondWithin":"15m","resolveWithin":"4h"}}: ${err instanceof z.ZodError ? z.prettifyError(err) : (err as Error).message}`,
+        })
         return z.NEVER
       }
     })
@@ -71,4 +84,8 @@ export const settings = {
     .describe('the calendar that dates faults for warranty, numbers tickets and schedules service'),
 } satisfies Record<string, z.ZodType>
 
-export const flagOf = (name: string) => name.replace(/^FAULTLINE_/, '').toLowerCase().replaceAll('_', '-')
+export const flagOf = (name: string) =>
+  name
+    .replace(/^FAULTLINE_/, '')
+    .toLowerCase()
+    .replaceAll('_', '-')

@@ -49,7 +49,6 @@ export interface DetectorState {
   recentTelemetry?: readonly TelemetryRecord[]
 }
 
-
 /** The latest seeded transition of each device's conditions that `belongs` to one detector, by condition key. */
 export function seededTransitions(state: DetectorState, belongs: (condition: string) => boolean): Map<string, Transition> {
   const latest = new Map<string, Transition>()

@@ -8,7 +8,20 @@ export async function recordDetection(tx: Queryable, d: Detection): Promise<bool
   const stored = await tx.query(
     `INSERT INTO fault_events (time, device_id, condition, state, trigger, severity, title, component, code, rule_id, value, detail)
      VALUES (to_timestamp($1 / 1000.0), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
-    [d.time, d.deviceId, d.condition, d.state, d.trigger, d.severity, d.title, d.component ?? null, d.code ?? null, d.ruleId ?? null, d.value ?? null, d.detail ?? null],
+    [
+      d.time,
+      d.deviceId,
+      d.condition,
+      d.state,
+      d.trigger,
+      d.severity,
+      d.title,
+      d.component ?? null,
+      d.code ?? null,
+      d.ruleId ?? null,
+      d.value ?? null,
+      d.detail ?? null,
+    ],
   )
   return stored.rowCount > 0
 }

@@ -76,7 +76,9 @@ export function sustainedBreaches(catalog: Catalog, modelOf: ModelOf, initial: D
         if (pastClearing) {
           const wasRaised = state.phase === 'raised'
           state.phase = 'normal'
-          return wasRaised ? detection('cleared', point.time, `${rule.metric} ${withUnit(value, rule)}, past the clearing limit ${withUnit(rule.clearAt, rule)}`) : undefined
+          return wasRaised
+            ? detection('cleared', point.time, `${rule.metric} ${withUnit(value, rule)}, past the clearing limit ${withUnit(rule.clearAt, rule)}`)
+            : undefined
         }
         if (state.phase === 'pending' && beyondLimit && point.time - state.since >= rule.for) {
           state.phase = 'raised'

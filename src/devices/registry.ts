@@ -129,8 +129,18 @@ export class DeviceRegistry {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (id) DO NOTHING
        RETURNING ${columns}, ${rotatedMsColumn}`,
-      [input.id, input.model, input.serial, input.purchasedAt, input.installedAt ?? null, input.customer ? JSON.stringify(input.customer) : null,
-        input.site ?? null, input.region ?? null, input.warrantyExtendedUntil ?? null, tokenHash],
+      [
+        input.id,
+        input.model,
+        input.serial,
+        input.purchasedAt,
+        input.installedAt ?? null,
+        input.customer ? JSON.stringify(input.customer) : null,
+        input.site ?? null,
+        input.region ?? null,
+        input.warrantyExtendedUntil ?? null,
+        tokenHash,
+      ],
     )
     if (rows.length === 0) throw new DeviceExistsError(`device ${input.id} is already registered`)
     this.credentials.offer(input.id, { model: input.model, tokenHash, rotatedMs: rows[0]!.rotated_ms })
@@ -144,10 +154,10 @@ export class DeviceRegistry {
 
   /** A page of devices in id order, after the given id. */
   async list(limit: number, after?: string): Promise<Device[]> {
-    const { rows } = await this.db.query<DeviceRow>(
-      `SELECT ${columns} FROM devices WHERE $1::text IS NULL OR id > $1 ORDER BY id LIMIT $2`,
-      [after ?? null, limit],
-    )
+    const { rows } = await this.db.query<DeviceRow>(`SELECT ${columns} FROM devices WHERE $1::text IS NULL OR id > $1 ORDER BY id LIMIT $2`, [
+      after ?? null,
+      limit,
+    ])
     return rows.map(toDevice)
   }
 

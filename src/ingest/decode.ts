@@ -1,6 +1,14 @@
 // Turns a device's publish into records, or into one dead letter that says why not. No I/O, no clock.
 import type { z } from 'zod'
-import { payloadSchemas, telemetryBacklog, telemetrySample, type Channel, type EventPayload, type StatusPayload, type TelemetrySample } from '../../schemas/messages.js'
+import {
+  payloadSchemas,
+  telemetryBacklog,
+  telemetrySample,
+  type Channel,
+  type EventPayload,
+  type StatusPayload,
+  type TelemetrySample,
+} from '../../schemas/messages.js'
 import { jsonBoundsProblem } from './json-bounds.js'
 import { deadLetter, MAX_DATE_MS, type DeadLetterRecord, type DeviceRecord } from './records.js'
 
@@ -26,9 +34,7 @@ export interface Publish {
   will?: true
 }
 
-export type Decoded =
-  | { ok: true; channel: Channel; records: DeviceRecord[] }
-  | { ok: false; reason: RejectReason; deadLetter: DeadLetterRecord }
+export type Decoded = { ok: true; channel: Channel; records: DeviceRecord[] } | { ok: false; reason: RejectReason; deadLetter: DeadLetterRecord }
 
 /**
  * A NUL escaped in JSON is valid JSON, but PostgreSQL's text and jsonb refuse it: U+FFFD takes its place. Only a

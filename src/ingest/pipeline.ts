@@ -201,7 +201,12 @@ export class IngestPipeline {
    */
   private async write(batch: Entry[]): Promise<void> {
     try {
-      await this.db.transaction((tx) => writeRecords(tx, batch.flatMap((e) => e.records)))
+      await this.db.transaction((tx) =>
+        writeRecords(
+          tx,
+          batch.flatMap((e) => e.records),
+        ),
+      )
     } catch (err) {
       if (!refusesData(err)) throw err
       for (const record of batch.flatMap((e) => e.records)) await this.writeOrRefuse(record)

@@ -97,7 +97,7 @@ class SegmentFile {
     try {
       let position = this.size
       // writev may store fewer bytes than asked (a disk filling up): write the rest, or fail.
-      for (let rest = lines; rest.length > 0; ) {
+      for (let rest = lines; rest.length > 0;) {
         const { bytesWritten } = await this.handle.writev(rest, position)
         if (bytesWritten <= 0) throw new Error(`${this.segment.file}: write stored no bytes`)
         position += bytesWritten

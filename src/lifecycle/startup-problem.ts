@@ -10,7 +10,8 @@ function startupProblem(err: unknown, config?: Pick<Config, 'mqttPort' | 'httpPo
   if (err instanceof ConfigError || err instanceof CatalogError || err instanceof DataDirLocked || err instanceof DatabaseUnreachable) return err.message
   const { code, port, address } = err as { code?: string; port?: number; address?: string }
   if (code === 'EADDRINUSE' || code === 'EACCES') {
-    const setting = port === config?.mqttPort ? 'FAULTLINE_MQTT_PORT (--mqtt-port)' : port === config?.httpPort ? 'FAULTLINE_HTTP_PORT (--http-port)' : 'the port settings'
+    const setting =
+      port === config?.mqttPort ? 'FAULTLINE_MQTT_PORT (--mqtt-port)' : port === config?.httpPort ? 'FAULTLINE_HTTP_PORT (--http-port)' : 'the port settings'
     const problem = code === 'EADDRINUSE' ? 'is in use by another process' : 'may not be bound by this user'
     return `port ${port} on ${address} ${problem}: stop what holds it or choose another with ${setting}`
   }

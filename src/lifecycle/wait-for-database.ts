@@ -21,7 +21,8 @@ export async function waitForDatabase<T>(open: () => Promise<T>, waitMs: number,
       // The driver's code (ECONNREFUSED, 57P03...) where it has one: short, and holds no address.
       const reason = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? err.reason
       const left = deadline - Date.now()
-      if (left <= 0) throw new DatabaseUnreachable(`the database server did not answer within ${waitMs} ms (${reason}): is it running, and is DATABASE_URL right?`)
+      if (left <= 0)
+        throw new DatabaseUnreachable(`the database server did not answer within ${waitMs} ms (${reason}): is it running, and is DATABASE_URL right?`)
       log.warn({ reason, attempt }, 'database server not answering yet; trying again')
       await sleep(Math.min(250 * 2 ** Math.min(attempt - 1, 4), left))
     }

@@ -8,7 +8,6 @@ import type { Ticket, TicketRepository } from '../tickets/index.js'
 import { serviceRecorded, type ServiceHistory } from './due.js'
 import type { UsageCounter } from './usage.js'
 
-
 export class MaintenanceRecords {
   constructor(private readonly db: Database) {}
 
@@ -19,7 +18,10 @@ export class MaintenanceRecords {
       [deviceIds ?? null],
     )
     return new Map(
-      rows.map((r) => [conditionKey(r.device_id, r.plan_id), { lastServiceAt: r.last_service_at.getTime(), lastServiceUsage: r.last_service_usage ?? undefined }]),
+      rows.map((r) => [
+        conditionKey(r.device_id, r.plan_id),
+        { lastServiceAt: r.last_service_at.getTime(), lastServiceUsage: r.last_service_usage ?? undefined },
+      ]),
     )
   }
 
@@ -59,14 +61,18 @@ export class MaintenanceRecords {
    */
   async openOccurrence(draft: MaintenanceDraft, occurrence: string, tickets: Pick<TicketRepository, 'openMaintenance'>): Promise<Ticket | undefined> {
     return this.db.transaction(async (tx) => {
-      const claim = await tx.query(
-        `INSERT INTO maintenance_occurrences (device_id, plan_id, occurrence) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-        [draft.device.id, draft.plan.id, occurrence],
-      )
+      const claim = await tx.query(`INSERT INTO maintenance_occurrences (device_id, plan_id, occurrence) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+        draft.device.id,
+        draft.plan.id,
+        occurrence,
+      ])
       if (claim.rowCount === 0) return undefined
       const ticket = await tickets.openMaintenance(tx, draft)
       await tx.query(`UPDATE maintenance_occurrences SET ticket_id = $4 WHERE device_id = $1 AND plan_id = $2 AND occurrence = $3`, [
-        draft.device.id, draft.plan.id, occurrence, ticket.id,
+        draft.device.id,
+        draft.plan.id,
+        occurrence,
+        ticket.id,
       ])
       return ticket
     })
@@ -83,7 +89,12 @@ export class MaintenanceRecords {
       if (!plan) return
       const counter =
         plan.schedule.kind === 'usage'
-          ? (await tx.query<{ state: UsageCounter }>(`SELECT state FROM usage_counters WHERE device_id = $1 AND counter = $2`, [ticket.deviceId, plan.schedule.counter])).rows[0]?.state
+          ? (
+              await tx.query<{ state: UsageCounter }>(`SELECT state FROM usage_counters WHERE device_id = $1 AND counter = $2`, [
+                ticket.deviceId,
+                plan.schedule.counter,
+              ])
+            ).rows[0]?.state
           : undefined
       const service = serviceRecorded(plan, Date.parse(ticket.resolvedAt), counter)
       await tx.query(

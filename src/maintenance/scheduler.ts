@@ -137,7 +137,12 @@ export class MaintenanceScheduler {
         const due = this.due(device, plan, services, counters)
         const claimed = occurrences.get(plan.id)?.find((o) => o.occurrence === due?.occurrence)
         const ticket = claimed && (await this.deps.tickets.get(String(claimed.ticketId)))
-        return { plan, lastService: services.get(conditionKey(device.id, plan.id)), due, ticket: ticket && { id: ticket.id, number: ticket.number, status: ticket.status } }
+        return {
+          plan,
+          lastService: services.get(conditionKey(device.id, plan.id)),
+          due,
+          ticket: ticket && { id: ticket.id, number: ticket.number, status: ticket.status },
+        }
       }),
     )
   }

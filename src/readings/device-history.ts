@@ -80,7 +80,12 @@ export async function deviceEvents(db: Queryable, q: HistoryQuery): Promise<Page
     [q.deviceId, q.from, q.to, time, code, type, q.limit],
   )
   const items = rows.map((r) => ({
-    time: r.time.toISOString(), receivedAt: r.received_at.toISOString(), type: r.type, code: r.code, seq: r.seq === null ? null : Number(r.seq), detail: r.detail,
+    time: r.time.toISOString(),
+    receivedAt: r.received_at.toISOString(),
+    type: r.type,
+    code: r.code,
+    seq: r.seq === null ? null : Number(r.seq),
+    detail: r.detail,
   }))
   return pageOf(items, q.limit, (e) => [e.time, e.code, e.type])
 }

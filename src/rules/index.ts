@@ -1,16 +1,6 @@
 export { judgeWarranty } from './warranty.js'
 export { quoteRepair, type Quote } from './quote.js'
-export {
-  priorityFor,
-  escalate,
-  slaDeadlines,
-  slaConfigSchema,
-  defaultSla,
-  priorities,
-  type Priority,
-  type SlaConfig,
-  type SlaTarget,
-} from './priority.js'
+export { priorityFor, escalate, slaDeadlines, slaConfigSchema, defaultSla, priorities, type Priority, type SlaConfig, type SlaTarget } from './priority.js'
 export { repeatRepairWindowMs } from './repeat-repair.js'
 export { draftRepairTicket, faultOf, type Fault, type TicketDevice, type TicketDraft, type TicketPolicy } from './repair-ticket.js'
 export { phoneReportFault } from './phone-report.js'

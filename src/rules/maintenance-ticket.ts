@@ -27,10 +27,21 @@ export function draftMaintenanceTicket(
   now: number,
   policy: TicketPolicy,
 ): MaintenanceDraft {
-  const term = judgeWarranty({ policy: model.warranty, purchasedAt: device.purchasedAt, warrantyExtendedUntil: device.warrantyExtendedUntil, at: now, timeZone: policy.timeZone })
+  const term = judgeWarranty({
+    policy: model.warranty,
+    purchasedAt: device.purchasedAt,
+    warrantyExtendedUntil: device.warrantyExtendedUntil,
+    at: now,
+    timeZone: policy.timeZone,
+  })
   const warranty: WarrantyJudgement =
     term.decision === 'in_warranty' && !model.warranty.maintenanceFreeInCoverage
-      ? { ...term, decision: 'excluded', reason: `in warranty until ${term.coverageEnds}, but the policy does not cover scheduled maintenance`, chargeable: true }
+      ? {
+          ...term,
+          decision: 'excluded',
+          reason: `in warranty until ${term.coverageEnds}, but the policy does not cover scheduled maintenance`,
+          chargeable: true,
+        }
       : term
   const priority = 'P4'
   const sla = slaDeadlines(priority, now, policy.sla)

@@ -43,7 +43,13 @@ export function quoteRepair(pricing: Pricing, parts: readonly PartLine[], labour
   const callOutCents = toCents(pricing.callOutFee)
   return {
     currency: pricing.currency,
-    parts: lines.map((line) => ({ partNo: line.partNo, name: line.name, qty: line.qty, unitPrice: fromCents(line.unitCents), amount: fromCents(line.amountCents) })),
+    parts: lines.map((line) => ({
+      partNo: line.partNo,
+      name: line.name,
+      qty: line.qty,
+      unitPrice: fromCents(line.unitCents),
+      amount: fromCents(line.amountCents),
+    })),
     partsTotal: fromCents(partsCents),
     labourHours: hundredthsOfHours / 100,
     labourRate: pricing.labourRate,

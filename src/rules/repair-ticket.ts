@@ -21,7 +21,14 @@ export type Fault = Pick<Detection, 'condition' | 'severity' | 'title' | 'compon
 
 /** A detection as a fault: the same facts, dated by the detection's time. */
 export const faultOf = ({ trigger, condition, severity, title, component, code, ruleId, time }: Detection): Fault => ({
-  trigger, condition, severity, title, component, code, ruleId, at: time,
+  trigger,
+  condition,
+  severity,
+  title,
+  component,
+  code,
+  ruleId,
+  at: time,
 })
 
 export interface TicketPolicy {
@@ -88,7 +95,12 @@ export function draftRepairTicket(
         at: fault.at,
         timeZone: policy.timeZone,
       })
-    : { decision: 'out_of_warranty', reason: `model ${device.model} is not in the catalog: judge the warranty by hand`, coverageEnds: device.purchasedAt, chargeable: true }
+    : {
+        decision: 'out_of_warranty',
+        reason: `model ${device.model} is not in the catalog: judge the warranty by hand`,
+        coverageEnds: device.purchasedAt,
+        chargeable: true,
+      }
   const base = priorityFor({ severity: fault.severity, safetyHazard: repair?.safetyHazard })
   const priority = repeatOf ? escalate(base) : base
   return {

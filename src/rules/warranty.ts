@@ -43,17 +43,30 @@ export function judgeWarranty(question: WarrantyQuestion): WarrantyJudgement {
   }
   const componentTerm = policy.components.find((c) => c.component === component)
   if (componentTerm) {
-    terms.push({ ends: addMonths(purchasedAt, componentTerm.months), basis: `${componentTerm.component} covered for ${componentTerm.months} months from ${purchasedAt}` })
+    terms.push({
+      ends: addMonths(purchasedAt, componentTerm.months),
+      basis: `${componentTerm.component} covered for ${componentTerm.months} months from ${purchasedAt}`,
+    })
   }
   // ISO dates compare as strings; on a tie the earlier (plainer) basis is named.
   const longest = terms.reduce((a, b) => (b.ends > a.ends ? b : a))
   const faultDay = calendarDate(at, timeZone)
 
   if (faultDay > longest.ends) {
-    return { decision: 'out_of_warranty', reason: `fault on ${faultDay}, after coverage ended on ${longest.ends} (${longest.basis})`, coverageEnds: longest.ends, chargeable: true }
+    return {
+      decision: 'out_of_warranty',
+      reason: `fault on ${faultDay}, after coverage ended on ${longest.ends} (${longest.basis})`,
+      coverageEnds: longest.ends,
+      chargeable: true,
+    }
   }
   if (cause !== undefined && policy.exclusions.includes(cause)) {
     return { decision: 'excluded', reason: `cause "${cause}" is excluded from coverage`, coverageEnds: longest.ends, chargeable: true }
   }
-  return { decision: 'in_warranty', reason: `fault on ${faultDay}, covered through ${longest.ends} (${longest.basis})`, coverageEnds: longest.ends, chargeable: false }
+  return {
+    decision: 'in_warranty',
+    reason: `fault on ${faultDay}, covered through ${longest.ends} (${longest.basis})`,
+    coverageEnds: longest.ends,
+    chargeable: false,
+  }
 }

@@ -20,10 +20,7 @@ export interface Store {
   timescale: boolean
 }
 
-export async function openStore(
-  options: { databaseUrl?: string; dataDir: string; retentionDays: number },
-  log: Logger,
-): Promise<Store> {
+export async function openStore(options: { databaseUrl?: string; dataDir: string; retentionDays: number }, log: Logger): Promise<Store> {
   const db = options.databaseUrl
     ? await openServerDatabase(options.databaseUrl, (err) => log.warn({ err: err.message }, 'database connection lost'))
     : await openEmbeddedDatabase(path.join(options.dataDir, 'pglite'))

@@ -28,8 +28,7 @@ export class QueryError extends Error {
 }
 
 /** The strings among the parameters (also inside arrays, as unnest() takes them). */
-const strings = (params: readonly unknown[]): string[] =>
-  params.flatMap((p) => (typeof p === 'string' ? [p] : Array.isArray(p) ? strings(p) : []))
+const strings = (params: readonly unknown[]): string[] => params.flatMap((p) => (typeof p === 'string' ? [p] : Array.isArray(p) ? strings(p) : []))
 
 /** Errors about a statement carry it or what the database said of it; a lost connection carries neither. */
 const aboutStatement = (err: unknown): err is Error & Record<string, unknown> =>

@@ -7,7 +7,10 @@ const backoffMs = (attempt: number) => Math.min(100 * 2 ** (attempt - 1), 5_000)
  * Retries a database write until it succeeds: what was accepted is held, never dropped. `onRetry` hears of
  * every failure (attempt counts from 1) for logging and metrics; a failure `retryable` refuses is passed on.
  */
-export function retryWithBackoff<T>(onRetry: (err: Error, attempt: number) => void, retryable: (err: Error) => boolean = () => true): MonoTypeOperatorFunction<T> {
+export function retryWithBackoff<T>(
+  onRetry: (err: Error, attempt: number) => void,
+  retryable: (err: Error) => boolean = () => true,
+): MonoTypeOperatorFunction<T> {
   return retry({
     delay: (err: Error, attempt) => {
       if (!retryable(err)) throw err

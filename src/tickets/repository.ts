@@ -65,10 +65,15 @@ export interface TicketFilter {
 }
 
 async function record(tx: Queryable, ticketId: number, at: number, by: string, action: string, status: Status, note?: string, details?: unknown) {
-  await tx.query(
-    `INSERT INTO ticket_history (ticket_id, at, by, action, status, note, details) VALUES ($1, to_timestamp($2 / 1000.0), $3, $4, $5, $6, $7)`,
-    [ticketId, at, by, action, status, note ?? null, details === undefined ? null : JSON.stringify(details)],
-  )
+  await tx.query(`INSERT INTO ticket_history (ticket_id, at, by, action, status, note, details) VALUES ($1, to_timestamp($2 / 1000.0), $3, $4, $5, $6, $7)`, [
+    ticketId,
+    at,
+    by,
+    action,
+    status,
+    note ?? null,
+    details === undefined ? null : JSON.stringify(details),
+  ])
 }
 
 export class TicketRepository {
@@ -85,7 +90,11 @@ export class TicketRepository {
    * ticket cleared, a raise adds an occurrence to the open ticket or opens one from `draft` (given the resolved
    * ticket it repeats, if any).
    */
-  async applyDetection(tx: Queryable, d: Detection, draft: (repeatOf?: RepeatOf) => TicketDraft): Promise<Exclude<DetectionOutcome, { action: 'duplicate' | 'unknown_device' }>> {
+  async applyDetection(
+    tx: Queryable,
+    d: Detection,
+    draft: (repeatOf?: RepeatOf) => TicketDraft,
+  ): Promise<Exclude<DetectionOutcome, { action: 'duplicate' | 'unknown_device' }>> {
     const now = this.clock.now()
     if (d.state === 'cleared') {
       const { rows } = await tx.query<{ id: number }>(
@@ -103,7 +112,12 @@ export class TicketRepository {
   }
 
   /** Opens a ticket by hand (a phone report), through the same dedupe and repeat check as a detection. */
-  async open(fault: { deviceId: string; condition: string; at: number }, draft: (repeatOf?: RepeatOf) => TicketDraft, by: string, note?: string): Promise<Ticket> {
+  async open(
+    fault: { deviceId: string; condition: string; at: number },
+    draft: (repeatOf?: RepeatOf) => TicketDraft,
+    by: string,
+    note?: string,
+  ): Promise<Ticket> {
     return this.db.transaction(async (tx) => (await this.raise(tx, fault, draft, this.clock.now(), by, note)).ticket)
   }
 
@@ -147,7 +161,14 @@ export class TicketRepository {
     )
     return {
       ...toTicket(rows[0]),
-      history: history.rows.map((h) => ({ at: h.at.toISOString(), by: h.by, action: h.action, status: h.status, note: h.note ?? undefined, details: h.details ?? undefined })),
+      history: history.rows.map((h) => ({
+        at: h.at.toISOString(),
+        by: h.by,
+        action: h.action,
+        status: h.status,
+        note: h.note ?? undefined,
+        details: h.details ?? undefined,
+      })),
     }
   }
 
@@ -196,12 +217,29 @@ export class TicketRepository {
            resolved_at = CASE WHEN $2 = 'resolved' THEN to_timestamp($3 / 1000.0) WHEN $2 = 'in_progress' THEN NULL ELSE resolved_at END,
            closed_at = CASE WHEN $2 IN ('closed', 'cancelled') THEN to_timestamp($3 / 1000.0) ELSE closed_at END
          WHERE id = $1`,
-        [current.id, t.to, now, t.technician ?? null, t.resolution ?? null, t.partsUsed ? JSON.stringify(t.partsUsed) : null,
-          t.labourHours ?? null, t.satisfaction ?? null, t.comment ?? null],
+        [
+          current.id,
+          t.to,
+          now,
+          t.technician ?? null,
+          t.resolution ?? null,
+          t.partsUsed ? JSON.stringify(t.partsUsed) : null,
+          t.labourHours ?? null,
+          t.satisfaction ?? null,
+          t.comment ?? null,
+        ],
       )
       const { to: _to, by, note, ...details } = t
-      await record(tx, current.id, now, by, t.to === 'in_progress' && current.status === 'resolved' ? 'reopened' : t.to, t.to, note,
-        Object.keys(details).length > 0 ? details : undefined)
+      await record(
+        tx,
+        current.id,
+        now,
+        by,
+        t.to === 'in_progress' && current.status === 'resolved' ? 'reopened' : t.to,
+        t.to,
+        note,
+        Object.keys(details).length > 0 ? details : undefined,
+      )
       const ticket = await this.byId(tx, current.id)
       if (t.to === 'resolved') await this.onResolved(tx, ticket)
       return ticket
@@ -248,8 +286,16 @@ export class TicketRepository {
     )
     const { id, inserted } = rows[0]!
     const ticket = await this.byId(tx, id)
-    await record(tx, id, now, by, inserted ? 'opened' : 'occurrence', ticket.status, note,
-      inserted ? { priority: t.priority, warranty: t.warranty.decision, repeatOf: t.repeatOf?.number } : undefined)
+    await record(
+      tx,
+      id,
+      now,
+      by,
+      inserted ? 'opened' : 'occurrence',
+      ticket.status,
+      note,
+      inserted ? { priority: t.priority, warranty: t.warranty.decision, repeatOf: t.repeatOf?.number } : undefined,
+    )
     return ticket
   }
 }

@@ -89,7 +89,12 @@ export const ticketSchema = z.object({
   cause: z.string().nullable(),
   priority: z.enum(priorities),
   sla: z.object({ respondBy: instant, resolveBy: instant }),
-  warranty: z.object({ decision: z.enum(['in_warranty', 'out_of_warranty', 'excluded']), reason: z.string(), coverageEnds: z.string(), chargeable: z.boolean() }),
+  warranty: z.object({
+    decision: z.enum(['in_warranty', 'out_of_warranty', 'excluded']),
+    reason: z.string(),
+    coverageEnds: z.string(),
+    chargeable: z.boolean(),
+  }),
   billing: z.enum(['free', 'chargeable']),
   quote: quoteSchema.nullable(),
   occurrences: z.number(),

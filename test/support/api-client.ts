@@ -12,7 +12,7 @@ export function apiClient(base: string, defaultToken: string): ApiCall {
       body: body === undefined ? undefined : JSON.stringify(body),
     })
     const text = await res.text()
-    return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : (text || undefined) }
+    return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text || undefined }
   }
 }
 

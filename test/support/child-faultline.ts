@@ -50,8 +50,15 @@ const WARN = 40
 
 /** Starts Faultline in a child process with the given FAULTLINE_* / DATABASE_URL settings and waits until it listens. */
 export async function spawnFaultline(settings: Record<string, string>, options: number | SpawnOptions = {}): Promise<ChildFaultline> {
-  const { timeoutMs = 60_000, nodeArgs = [], imports = [], ipc = false, cwd = root, apiToken = CHILD_API_TOKEN, command } =
-    typeof options === 'number' ? { timeoutMs: options } : options
+  const {
+    timeoutMs = 60_000,
+    nodeArgs = [],
+    imports = [],
+    ipc = false,
+    cwd = root,
+    apiToken = CHILD_API_TOKEN,
+    command,
+  } = typeof options === 'number' ? { timeoutMs: options } : options
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (!k.startsWith('FAULTLINE_') && k !== 'DATABASE_URL') env[k] = v

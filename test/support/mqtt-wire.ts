@@ -17,7 +17,13 @@ export interface RawMqtt {
 }
 
 /** Opens a TCP connection, sends CONNECT with the device's credentials and waits for a successful CONNACK. */
-export async function rawConnect(port: number, deviceId: string, token: string, clientId = `${deviceId}-raw`, connackTimeoutMs = OUTCOME_WAIT_MS): Promise<RawMqtt> {
+export async function rawConnect(
+  port: number,
+  deviceId: string,
+  token: string,
+  clientId = `${deviceId}-raw`,
+  connackTimeoutMs = OUTCOME_WAIT_MS,
+): Promise<RawMqtt> {
   const socket = net.connect(port, '127.0.0.1')
   closeWhenTestEnds(() => socket.destroy())
   await new Promise<void>((resolve, reject) => {

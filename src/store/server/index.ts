@@ -35,7 +35,10 @@ function queryable(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
       // An outage is told apart first (from pg's own error), then the statement's values are taken off what is left.
-      const result = await guarded(orUnavailable(() => client.query(sql, params)), params)
+      const result = await guarded(
+        orUnavailable(() => client.query(sql, params)),
+        params,
+      )
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 }
     },
     async exec(sql: string) {
@@ -88,7 +91,11 @@ export async function openServerDatabase(url: string, onError: (err: Error) => v
         // A lost connection is not rolled back (the server does that as it ends); any other failure, an
         // application error thrown by fn included, is rolled back here and the connection goes on serving.
         if (lost || err instanceof DatabaseUnavailable) lost ??= err as Error
-        else lost = await client.query('ROLLBACK').then(() => undefined, (rollback: Error) => rollback)
+        else
+          lost = await client.query('ROLLBACK').then(
+            () => undefined,
+            (rollback: Error) => rollback,
+          )
         throw err
       } finally {
         client.off('error', onLost)
