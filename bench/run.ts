@@ -534,7 +534,7 @@ function render(cases: CaseResult[], tickets: TicketCase[], meta: { cpu: string;
   if (cases.length > 0) {
     lines.push(
       `- "accepted msgs/s" is the generator's side: QoS 0, every byte handed to the socket; QoS 1, every PUBACK (which Faultline sends once the message is fsynced to its write-ahead log, not yet in the database).`,
-      `- ceilings.md figures were measured on this machine class separately; see /work/shared/ceilings.md. The ratio is ours ÷ theirs.`,
+      `- ceilings.md figures were measured on this machine class separately; see the shared ceilings.md beside the repository (not measured in this run; issue 13 moves them into the bench). The ratio is ours ÷ theirs.`,
     )
   }
   if (warnings.length)
