@@ -1,7 +1,7 @@
-// The refused-login log's throttle (src/broker/log-throttle.ts), in its own clock: one line per source per
+// The refused-login log's throttle (src/log-throttle.ts), in its own clock: one line per source per
 // interval, the next one counting what was left out.
 import { describe, expect, it } from 'vitest'
-import { LogThrottle, truncated } from '../src/broker/log-throttle.js'
+import { LogThrottle, truncated } from '../src/log-throttle.js'
 
 describe('LogThrottle', () => {
   it('admits one line per source per interval and counts what it left out in the next', () => {

@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 import type { DeviceRegistry } from '../devices/index.js'
 import type { Metrics } from '../metrics.js'
 import { scopeClientId } from './aedes-internals.js'
-import { LogThrottle, truncated } from './log-throttle.js'
+import { LogThrottle, truncated } from '../log-throttle.js'
 
 /** Refused publishes are re-addressed here before aedes routes them: no client may subscribe to it. */
 const REFUSED_TOPIC = '$faultline/refused'

@@ -1,6 +1,7 @@
 // The door from the broker into the pipeline: stamp the receive time, decode, count, and admit either the
 // records or a dead letter.
 import type { Logger } from 'pino'
+import { LogThrottle } from '../log-throttle.js'
 import type { Metrics } from '../metrics.js'
 import { decode, reject, type DecodeLimits, type Decoded, type Publish } from './decode.js'
 import type { IngestPipeline } from './pipeline.js'
@@ -24,20 +25,9 @@ function decodeOrDeadLetter(publish: Publish, limits: DecodeLimits): Decoded {
   }
 }
 
-/** True at most once per interval per device. */
-function logLimiter(): (publish: Publish) => boolean {
-  const lastLogged = new Map<string, number>()
-  return (publish) => {
-    const last = lastLogged.get(publish.deviceId) ?? 0
-    if (publish.receivedAt - last < REJECTION_LOG_INTERVAL_MS) return false
-    lastLogged.set(publish.deviceId, publish.receivedAt)
-    return true
-  }
-}
-
 export function receiver(pipeline: IngestPipeline, limits: DecodeLimits, log: Logger, metrics: Metrics): Receive {
-  const rejectionLogged = logLimiter()
-  const failureLogged = logLimiter()
+  const rejections = new LogThrottle(REJECTION_LOG_INTERVAL_MS)
+  const failures = new LogThrottle(REJECTION_LOG_INTERVAL_MS)
   // Rebuilt from the log, so a resend after a restart still gets its first delivery's receive time.
   const receiveTimes = new ReceiveTimes(pipeline.loggedReceipts)
   return async ({ qos, dup, messageId, ...delivery }) => {
@@ -51,15 +41,18 @@ export function receiver(pipeline: IngestPipeline, limits: DecodeLimits, log: Lo
         return await pipeline.accept(decoded.records, durable, receipt)
       }
       metrics.deadLetters.inc({ reason: decoded.reason })
-      if (rejectionLogged(publish)) {
-        const entry = { deviceId: publish.deviceId, topic: publish.topic, reason: decoded.deadLetter.reason }
+      const suppressed = rejections.admit(publish.deviceId, publish.receivedAt)
+      if (suppressed !== undefined) {
+        const entry = { deviceId: publish.deviceId, topic: publish.topic, reason: decoded.deadLetter.reason, ...(suppressed > 0 && { suppressed }) }
         if (decoded.reason === 'decode_error') log.error(entry, 'decoding failed: message kept as a dead letter')
         else log.warn(entry, 'message rejected to the dead-letter table')
       }
       return await pipeline.accept([decoded.deadLetter], durable, receipt)
     } catch (err) {
       // Not acknowledged (the broker closes the connection and the device retries): said, never silent.
-      if (failureLogged(publish)) log.error({ deviceId: publish.deviceId, topic: publish.topic, err: (err as Error).message }, 'message not accepted')
+      if (failures.admit(publish.deviceId, publish.receivedAt) !== undefined) {
+        log.error({ deviceId: publish.deviceId, topic: publish.topic, err: (err as Error).message }, 'message not accepted')
+      }
       throw err
     }
   }

@@ -3,7 +3,7 @@
 // and the row mapping are all built from it (issue 9: one ticket shape), so a column cannot be written and not
 // read, or read under another name.
 import type { TicketDraft } from '../rules/index.js'
-import type { Ticket } from './ticket.js'
+import type { Assert, Ticket } from './ticket.js'
 
 /** What opening a ticket knows beyond its draft. */
 interface Opening {
@@ -123,4 +123,3 @@ export function toTicket(row: TicketRow): Ticket {
 // Every Ticket field has its column: a field added to Ticket without one fails to compile.
 type Root<F extends string> = F extends `${infer R}.${string}` ? R : F
 export type EveryFieldMapped = Assert<Exclude<keyof Ticket, Root<(typeof columns)[number]['field']>> extends never ? true : false>
-type Assert<T extends true> = T

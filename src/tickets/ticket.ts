@@ -132,4 +132,5 @@ export const ticketWithHistorySchema = ticketSchema.extend({ history: z.array(hi
 // The schema and the type are one shape: a field added to either without the other fails to compile.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 export type SchemaIsTicket = Assert<Same<z.infer<typeof ticketSchema>, Ticket>>
-type Assert<T extends true> = T
+/** A compile-time check: the type argument must be `true`. */
+export type Assert<T extends true> = T

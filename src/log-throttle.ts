@@ -1,6 +1,6 @@
-// A source refused over and over (a fuzzer, a device looping with a bad token) gets one log line per interval,
-// carrying the count of lines it did not get, as dead letters are logged (src/ingest/receive.ts); every refusal
-// is still counted in metrics (issue 8, item 5).
+// A source refused over and over (a fuzzer, a device looping with a bad token or sending garbage) gets one log
+// line per interval, carrying the count of lines it did not get: refused logins (src/broker) and dead letters
+// (src/ingest/receive.ts) alike; every refusal is still counted in metrics (issue 8, item 5).
 
 /** Beyond this many sources the oldest is forgotten: a fuzzer with many addresses cannot grow the map. */
 const SOURCES_LIMIT = 10_000
