@@ -1,10 +1,11 @@
 // The live fault stream, GET /ws/faults (issue 10): real WebSocket clients over real HTTP to a real Faultline,
 // faults published over MQTT, on each backend.
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MqttClient } from 'mqtt'
+import { z } from 'zod'
 import { streamMessage, TOO_SLOW, type StreamEvent, type StreamMessage } from '../src/stream/index.js'
 import { spawnFaultline } from './support/child-faultline.js'
 import { ManualClock } from './support/clock.js'
@@ -259,6 +260,14 @@ describe.each(backends())('a stream client on the %s backend', (backend) => {
     await current.waitFor(isType('caught_up'))
     expect(current.messages.filter(isType('gap'))).toEqual([])
     await fl.close()
+  })
+})
+
+describe('the stream message JSON Schema', () => {
+  it('is the one generated from the zod envelope (npm run schemas)', () => {
+    const file = JSON.parse(readFileSync(new URL('../schemas/stream-message.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>
+    const { $id: _id, title: _title, ...schema } = file
+    expect(schema).toEqual(z.toJSONSchema(streamMessage, { io: 'output' }))
   })
 })
 
