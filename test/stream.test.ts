@@ -6,7 +6,12 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MqttClient } from 'mqtt'
 import { z } from 'zod'
-import { streamMessage, TOO_SLOW, type StreamEvent, type StreamMessage } from '../src/stream/index.js'
+import { createLogger } from '../src/main.js'
+import { openStore } from '../src/store/index.js'
+import { streamMessage, TOO_SLOW, type NewStreamEvent, type StreamEvent, type StreamMessage } from '../src/stream/index.js'
+import { compileFilter } from '../src/stream/filter.js'
+import { appendStreamEvents, readAfter } from '../src/stream/outbox.js'
+import { closeWhenTestEnds } from './support/cleanup.js'
 import { spawnFaultline } from './support/child-faultline.js'
 import { ManualClock } from './support/clock.js'
 import { API_TOKEN, backends, eventually, startTest, startTestInstance, testConfig, type TestInstance } from './support/faultline.js'
@@ -272,6 +277,50 @@ describe('the stream message JSON Schema', () => {
 })
 
 describe.runIf(sharedClusterUrl)('the stream on a PostgreSQL server', () => {
+  it('never lets a reader see an id before a smaller one still uncommitted (ids in commit order)', async () => {
+    const { db } = await openStore(await testConfig('server'), createLogger('silent'))
+    closeWhenTestEnds(() => db.close())
+    const event = (deviceId: string): NewStreamEvent => ({
+      type: 'ticket.changed',
+      at: new Date().toISOString(),
+      deviceId,
+      model: FRIDGE,
+      region: null,
+      site: null,
+      severity: null,
+      priority: null,
+    })
+    const everything = compileFilter({})
+    let commitFirst!: () => void
+    let firstAppended!: () => void
+    const appended = new Promise<void>((resolve) => (firstAppended = resolve))
+    const first = db.transaction(async (tx) => {
+      await appendStreamEvents(tx, [event('first')])
+      firstAppended()
+      await new Promise<void>((resolve) => (commitFirst = resolve))
+    })
+    await appended
+    let secondDone = false
+    const second = db.transaction((tx) => appendStreamEvents(tx, [event('second')])).then(() => (secondDone = true))
+    // The second either waits for the first's lock, or (with ids in insert order only) commits past it.
+    await eventually(async () => {
+      const { rows } = await db.query<{ waiting: number }>(
+        `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      )
+      return secondDone || rows[0]!.waiting > 0 ? true : undefined
+    })
+    try {
+      expect((await readAfter(db, 0, everything, 10)).map((e) => e.event.deviceId)).toEqual([])
+    } finally {
+      // committed however the check went, so a failure leaves no transaction open
+      commitFirst()
+      await Promise.all([first, second])
+    }
+    const stored = (await readAfter(db, 0, everything, 10)).map((e) => e.event)
+    expect(stored.map((e) => e.deviceId)).toEqual(['first', 'second'])
+    expect(stored[1]!.id).toBeGreaterThan(stored[0]!.id)
+  })
+
   it('hands out ids strictly increasing in commit order while several rules lanes and the API change tickets at once', async () => {
     const fl = await startTest('server')
     const port = fl.faultline.httpPort
@@ -305,14 +354,17 @@ describe.runIf(sharedClusterUrl)('the stream on a PostgreSQL server', () => {
     await fl.close()
   })
 
-  it('reaches a client of another Faultline process on the same database', async () => {
-    const fl = await startTest('server')
+  // The hub's safety-net poll is off in these: only a NOTIFY can wake it.
+  const notifiedOnly = { streamPollMs: 3_600_000 }
+
+  it('reaches a client of another Faultline process on the same database, woken by its NOTIFY', async () => {
+    const fl = await startTest('server', {}, notifiedOnly)
     const other = await spawnFaultline({ DATABASE_URL: fl.config.databaseUrl!, FAULTLINE_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'faultline-stream-')) })
     try {
-      const stream = await connectStream(other.httpPort, '?device=st-two')
+      const stream = await connectStream(fl.faultline.httpPort, '?device=st-two')
       await stream.waitFor(isType('caught_up'))
-      const token = await fl.registerDevice('st-two', { model: FRIDGE })
-      const client = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'st-two', token)
+      const token = await other.registerDevice('st-two', { model: FRIDGE })
+      const client = await connectDevice(tcpUrl(other.mqttPort), 'st-two', token)
       await fault(client, 'st-two', 'E1')
       await stream.waitFor(isType('detection.raised'))
       const opened = await stream.waitFor(isType('ticket.opened'))
@@ -321,5 +373,24 @@ describe.runIf(sharedClusterUrl)('the stream on a PostgreSQL server', () => {
       await other.stop()
       await fl.close()
     }
+  })
+
+  it('listens again once its listening connection is lost, and reads what was committed meanwhile', async () => {
+    const fl = await startTest('server', {}, notifiedOnly)
+    const stream = await connectStream(fl.faultline.httpPort, '?device=st-relisten')
+    await stream.waitFor(isType('caught_up'))
+    const token = await fl.registerDevice('st-relisten', { model: FRIDGE })
+    const client = await connectDevice(tcpUrl(fl.faultline.mqttPort), 'st-relisten', token)
+    const { db } = await openStore(fl.config, createLogger('silent'))
+    closeWhenTestEnds(() => db.close())
+    const { rows } = await db.query<{ ended: boolean }>(
+      `SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'faultline-listen'`,
+    )
+    expect(rows.map((r) => r.ended)).toEqual([true])
+    await fault(client, 'st-relisten', 'E1')
+    await stream.waitFor(isType('ticket.opened'))
+    await fault(client, 'st-relisten', 'E7')
+    await stream.waitFor((m) => isEvent(m) && m.type === 'ticket.opened' && m.ticket!.condition === 'fault:E7')
+    await fl.close()
   })
 })
