@@ -6,7 +6,9 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MqttClient } from 'mqtt'
 import { z } from 'zod'
-import { createLogger } from '../src/main.js'
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
+import { createLogger, startFaultline } from '../src/main.js'
 import { openStore } from '../src/store/index.js'
 import { streamMessage, TOO_SLOW, type NewStreamEvent, type StreamEvent, type StreamMessage } from '../src/stream/index.js'
 import { compileFilter } from '../src/stream/filter.js'
@@ -265,6 +267,34 @@ describe.each(backends())('a stream client on the %s backend', (backend) => {
     await current.waitFor(isType('caught_up'))
     expect(current.messages.filter(isType('gap'))).toEqual([])
     await fl.close()
+  })
+})
+
+describe('the stream token in a URL', () => {
+  it('is never logged, whether the socket is accepted, refused or its query is bad', async () => {
+    const lines: string[] = []
+    const log = pino(
+      { level: 'trace' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString())
+          done()
+        },
+      }),
+    )
+    const config = await testConfig('embedded', { FAULTLINE_LOG_LEVEL: 'trace' })
+    const faultline = await startFaultline(config, log)
+    closeWhenTestEnds(() => faultline.close())
+    const port = faultline.httpPort
+    const c = await connectStream(port, `?token=${API_TOKEN}&last=5`, {})
+    await c.waitFor(isType('caught_up'))
+    c.socket.terminate()
+    await refusal(connectStream(port, `?token=${API_TOKEN}&colour=red`, {}))
+    await refusal(connectStream(port, '?token=wrong-token-0123456789', {}))
+    await faultline.close()
+    expect(lines.length).toBeGreaterThan(0)
+    expect(lines.join('')).not.toContain(API_TOKEN)
+    expect(lines.join('')).not.toContain('wrong-token-0123456789')
   })
 })
 
