@@ -97,23 +97,36 @@ describe.runIf(backends().includes('server'))('/metrics through a database outag
   })
   afterAll(() => cluster?.destroy())
 
-  it('answers a scrape in bounded time with the last open-ticket figures while the server answers nothing', startsWithin(1), async () => {
+  it('answers a scrape in bounded time with the last open-ticket figures while the server answers nothing, or refuses', startsWithin(1), async () => {
     const fl = await startTest('server', { DATABASE_URL: cluster.url })
+    const openP2 = () => metricValue(fl.faultline.httpPort, 'faultline_open_tickets', P2_REPAIR)
     await raiseFault(fl, 'outage-fault')
     await metricReaches(fl, 'faultline_open_tickets', P2_REPAIR, 1)
     cluster.freeze()
     try {
-      // Without a bound the scrape would wait for the driver's 35 s query timeout, then lose the figure.
+      // Without a bound the scrape would wait for the driver's 35 s query timeout.
       for (let scrape = 0; scrape < 2; scrape++) {
         const started = Date.now()
-        expect(await metricValue(fl.faultline.httpPort, 'faultline_open_tickets', P2_REPAIR)).toBe(1)
+        expect(await openP2()).toBe(1)
         expect(Date.now() - started).toBeLessThan(SCRAPE_READ_TIMEOUT_MS + 5_000)
       }
     } finally {
       cluster.thaw()
     }
-    // The reading that was late lands, and later ones follow the database again.
-    const { body } = await fl.api('GET', '/api/tickets?deviceId=outage-fault')
+    // A reading that fails (connections refused) keeps the last figures too: Prometheus sees no false "none open".
+    cluster.stop()
+    try {
+      await eventually(async () => ((await fl.api('GET', '/api/tickets')).status === 503 ? true : undefined))
+      expect(await openP2()).toBe(1)
+      expect(await openP2()).toBe(1)
+    } finally {
+      cluster.start()
+    }
+    // Once the database answers, the figures follow it again.
+    const { body } = await eventually(async () => {
+      const res = await fl.api('GET', '/api/tickets?deviceId=outage-fault')
+      return res.status === 200 ? res : undefined
+    })
     expect((await fl.api('POST', `/api/tickets/${body.tickets[0].number}/transitions`, { to: 'cancelled', by: 'ops' })).status).toBe(200)
     await metricReaches(fl, 'faultline_open_tickets', P2_REPAIR, 0)
     await fl.close()
