@@ -106,6 +106,7 @@ describe('faultline tail: one line per event', () => {
   it('keeps escape sequences and line breaks sent in a note out of the terminal', () => {
     const hostile = { ...opened, ticket: { ...ticket, action: 'noted', note: 'fixed\u001b[2J\u001b]0;owned\u0007\nrm -rf' } }
     const line = formatEvent(hostile, coloured, now)
+    // eslint-disable-next-line no-control-regex -- the control characters it must not let through
     expect(line).not.toMatch(/\n|\u001b\[2J|\u001b\]|\u0007/)
     expect(line).toContain('fixed [2J ]0;owned rm -rf')
   })
