@@ -2,7 +2,7 @@
 import pc from 'picocolors'
 import { describe, expect, it } from 'vitest'
 import { formatEvent } from '../src/cli/tail-format.js'
-import type { StreamEvent } from '../src/cli/stream-message.js'
+import type { StreamEvent } from '../src/stream/index.js'
 
 const plain = pc.createColors(false)
 const coloured = pc.createColors(true)
@@ -72,7 +72,7 @@ describe('faultline tail: one line per event', () => {
   })
 
   it('a chargeable ticket shows its quote; an occurrence its count; a transition the new status, who, the technician and the note', () => {
-    const chargeable = { ...opened, ticket: { ...ticket, warranty: 'out_of_warranty', billing: 'chargeable', quoteTotal: 286 } }
+    const chargeable = { ...opened, ticket: { ...ticket, warranty: 'out_of_warranty' as const, billing: 'chargeable' as const, quoteTotal: 286 } }
     expect(formatEvent(chargeable, plain, now)).toMatch(/ {2}Compressor fault E1 \(out_of_warranty, chargeable, quote 286\.00\)$/)
     const again = { ...opened, id: 43, type: 'ticket.occurrence', ticket: { ...ticket, occurrences: 3, action: 'occurrence' } }
     expect(formatEvent(again, plain, now)).toMatch(/#43 ticket\.occurrence P1 .* {2}Compressor fault E1 ×3$/)

@@ -4,7 +4,7 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import WebSocket from 'ws'
 import { backoffMs } from '../backoff.js'
-import type { StreamEvent } from './stream-message.js'
+import type { StreamEvent } from '../stream/index.js'
 import { resumeUrl } from './tail-options.js'
 
 /** Reconnects wait 0.5 s, doubling to 30 s (jittered), and start over once a connection has carried a frame. */

@@ -4,7 +4,7 @@
 // history are new types, never a new envelope).
 import type pc from 'picocolors'
 import { faultCondition } from '../conditions.js'
-import type { StreamEvent } from './stream-message.js'
+import type { StreamEvent } from '../stream/index.js'
 
 /** picocolors' formatters, on or off (createColors) */
 export type Colors = ReturnType<typeof pc.createColors>

@@ -1,6 +1,7 @@
 // `faultline tail`: Faultline's live fault stream on a terminal, one coloured line per event, or the raw JSON frames
 // for jq. Runs until Ctrl-C (exit 0); exits 2 for a bad option, a refused token or a query the server refuses.
 import pc from 'picocolors'
+import type { StreamEvent } from '../stream/index.js'
 import { formatEvent } from './tail-format.js'
 import { follow, StreamRefused } from './tail-follow.js'
 import { parseTailArgs, TAIL_HELP, UsageError, type TailOptions } from './tail-options.js'
@@ -19,6 +20,14 @@ export async function runTail(argv: string[]): Promise<void> {
   // Colour for a person at a terminal only (https://no-color.org): picocolors alone would colour a CI log too.
   const colours = pc.createColors(process.stdout.isTTY === true && !process.env.NO_COLOR)
   const { json } = options
+  // A frame that does not fit this version's envelope is shown as it came: never lost, never the end of the tail.
+  const readable = (e: StreamEvent, raw: string) => {
+    try {
+      return formatEvent(e, colours)
+    } catch {
+      return raw
+    }
+  }
   const stop = new AbortController()
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort())
   // A reader that went away (`| head`) is the end of the tail, not an error.
@@ -31,7 +40,7 @@ export async function runTail(argv: string[]): Promise<void> {
       options.url,
       options.token,
       {
-        event: (e, raw) => process.stdout.write(`${json ? raw : formatEvent(e, colours)}\n`),
+        event: (e, raw) => process.stdout.write(`${json ? raw : readable(e, raw)}\n`),
         status: (line) => process.stderr.write(`${colours.dim(`tail: ${line}`)}\n`),
       },
       stop.signal,
