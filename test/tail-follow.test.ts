@@ -2,20 +2,28 @@
 // comes back (after the last event, the filters kept), that a gap resumes at once from the first missed id, that
 // nothing is handed on twice, that a silent connection is given up, and which refusals end it instead of a retry.
 // The real stream's side of the same story is test/tail.test.ts, the CLI against a running Faultline.
+import { createHash } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { setTimeout as delay } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { follow, StreamRefused } from '../src/cli/tail-follow.js'
 import { OUTCOME_WAIT_MS } from './support/waits.js'
 
-/** What the scripted server does with each connection, in order: a refusal, or a script on the open socket. */
-type Visit = { refuse: number; body: unknown } | ((socket: WebSocket) => void)
+/**
+ * What the scripted server does with each connection, in order: a refusal, a script on the open socket, or `mute`:
+ * the upgrade accepted by hand and nothing answered after it, not even a close (`mutedClosed` says when it is gone).
+ */
+type Visit = { refuse: number; body: unknown } | ((socket: WebSocket) => void) | 'mute'
 
 interface Scripted {
   url: URL
   /** the query of each request, in order */
   queries: URLSearchParams[]
+  /** resolves once the client has closed the muted connection's TCP socket */
+  mutedClosed: Promise<void>
   close(): Promise<void>
 }
 
@@ -28,12 +36,23 @@ async function scripted(visits: Visit[]): Promise<Scripted> {
   const server = http.createServer()
   const wss = new WebSocketServer({ noServer: true })
   const queries: URLSearchParams[] = []
+  let mutedGone: () => void
+  const muted: Duplex[] = []
+  const mutedClosed = new Promise<void>((resolve) => (mutedGone = resolve))
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url!, 'http://x')
     queries.push(url.searchParams)
     const visit = visits.shift()
     if (!visit || req.headers.authorization !== 'Bearer the-token') return void socket.destroy()
     if (typeof visit === 'function') return void wss.handleUpgrade(req, socket, head, visit)
+    if (visit === 'mute') {
+      const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64')
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${accept}\r\n\r\n`)
+      socket.on('data', () => {}) // read and ignored: the client's close frame gets no answer
+      socket.on('end', () => mutedGone()) // the client's FIN (an upgraded socket is half-open: no 'close' of its own)
+      muted.push(socket)
+      return
+    }
     const body = JSON.stringify(visit.body)
     socket.end(`HTTP/1.1 ${visit.refuse} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
   })
@@ -41,8 +60,10 @@ async function scripted(visits: Visit[]): Promise<Scripted> {
   const s: Scripted = {
     url: new URL(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws/faults?minPriority=P2&last=5`),
     queries,
+    mutedClosed,
     close: async () => {
       for (const client of wss.clients) client.terminate()
+      for (const socket of muted) socket.destroy()
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
     },
@@ -114,6 +135,15 @@ describe('faultline tail: following the stream', () => {
     const run = await followUntil(server, (ids) => ids.includes(1), 300)
     expect(run.statuses).toContainEqual(expect.stringMatching(/^connection lost \(nothing heard for 0.3 s\)/))
     expect(run.ids).toEqual([1])
+  })
+
+  it('stops at once on request, even when the server never answers the close', async () => {
+    const server = await scripted(['mute'])
+    const run = await followUntil(server, (_ids, statuses) => statuses.some((l) => l.startsWith('following')))
+    // ws would otherwise wait 30 s for the close to be answered, and keep the process alive as long.
+    const gone = await Promise.race([server.mutedClosed.then(() => true), delay(20_000).then(() => false)])
+    expect(gone).toBe(true)
+    expect(run.timedOut).toBe(false)
   })
 
   it('retries a server that is unavailable (503), backing off', async () => {

@@ -13,6 +13,8 @@ const MAX_RETRY_MS = 30_000
 /** Three heartbeats (15 s apart) missed: the connection is dead even if TCP has not noticed (a half-open socket). */
 export const SILENCE_MS = 45_000
 const HANDSHAKE_TIMEOUT_MS = 10_000
+/** How long a stop waits for the server to answer the close */
+const CLOSE_WAIT_MS = 1_000
 /** More of an error body than a person reads. */
 const MAX_BODY_CHARS = 4_000
 
@@ -119,6 +121,9 @@ function connection(
     const abort = () => {
       settle(() => resolve({ lost: 'stopped', carried }))
       ws.close(1000, 'client stopping')
+      // A server that does not answer the close would hold Ctrl-C for ws' 30 s closing timeout.
+      const force = setTimeout(() => ws.terminate(), CLOSE_WAIT_MS)
+      ws.once('close', () => clearTimeout(force))
     }
     signal.addEventListener('abort', abort)
 
