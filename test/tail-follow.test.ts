@@ -118,16 +118,24 @@ describe('faultline tail: following the stream', () => {
     expect(run.ids).toEqual([18])
   })
 
-  it('on a gap, reconnects at once from the first missed id, without a backoff', async () => {
+  it('on a gap and the close that follows it (too slow), reconnects at once from the first missed id, without a backoff', async () => {
     const server = await scripted([
-      (s) => send(s, event(1), event(2), { type: 'gap', at: new Date().toISOString(), firstMissedId: 6 }),
+      (s) => (send(s, event(1), event(2), { type: 'gap', at: new Date().toISOString(), firstMissedId: 6 }), s.close(4000, 'too slow: resume with after=5')),
       (s) => send(s, event(6)),
     ])
     const run = await followUntil(server, (ids) => ids.includes(6))
     expect(server.queries[1]!.get('after')).toBe('5')
     expect(run.ids).toEqual([1, 2, 6])
-    expect(run.statuses).toContain('fell behind at #6; catching up from storage')
+    expect(run.statuses).toContain('fell behind at #6 (closed by the server: 4000 too slow: resume with after=5); catching up from storage')
     expect(run.statuses.filter((l) => l.startsWith('connection lost'))).toEqual([])
+  })
+
+  it('a gap the connection goes on after (events expired before this resume) is said, and the stream read on', async () => {
+    const server = await scripted([(s) => send(s, { type: 'gap', at: new Date().toISOString(), firstMissedId: 1 }, event(30), event(31))])
+    const run = await followUntil(server, (ids) => ids.includes(31))
+    expect(run.ids).toEqual([30, 31])
+    expect(server.queries).toHaveLength(1)
+    expect(run.statuses).toContain('events from #1 were not sent; resuming after #0')
   })
 
   it('gives up a connection that has gone silent (no heartbeat) and reconnects', async () => {

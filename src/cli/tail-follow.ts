@@ -36,13 +36,15 @@ export interface FollowHandlers {
   status(line: string): void
 }
 
-/** How a connection ended: lost (retried with backoff) or told it missed events (resumed at once). */
-type End = { lost: string; carried: boolean } | { gap: number }
+/** How a connection ended: `carried` once a frame came through it. */
+type End = { lost: string; carried: boolean }
 
 /** Runs until `signal` aborts; rejects with StreamRefused when the server refuses the request. */
 export async function follow(url: URL, token: string, on: FollowHandlers, signal: AbortSignal, silenceMs = SILENCE_MS): Promise<void> {
   /** the stream's position: the last event handed on, or where the server said its backfill ended */
   let lastId: number | undefined
+  /** the last frame said events were not sent: a close after it is the server's cue to resume from storage at once */
+  let gapAt: number | undefined
   let attempt = 0
   const frame = (raw: string) => {
     const message = parse(raw)
@@ -50,26 +52,29 @@ export async function follow(url: URL, token: string, on: FollowHandlers, signal
       // Ids strictly increase: one not above the last is a repeat of what was already handed on.
       if (lastId !== undefined && message.id <= lastId) return
       lastId = message.id
+      gapAt = undefined
       on.event(message as unknown as StreamEvent, raw)
     } else if (message?.type === 'caught_up' && typeof message.lastId === 'number') {
       lastId = Math.max(lastId ?? 0, message.lastId)
       on.status(`caught up at #${message.lastId}; live from here`)
     } else if (message?.type === 'gap' && typeof message.firstMissedId === 'number') {
-      return { gap: message.firstMissedId }
+      // Too slow for the live tail (the server closes next), or events expired before this resume (it goes on).
+      gapAt = message.firstMissedId
+      lastId = Math.max(lastId ?? 0, message.firstMissedId - 1)
+      on.status(`events from #${message.firstMissedId} were not sent; resuming after #${lastId}`)
     }
     // heartbeats, and control frames of a later version: nothing to do
-    return undefined
   }
 
   while (!signal.aborted) {
     const target = lastId === undefined ? url : resumeUrl(url, lastId)
+    gapAt = undefined
     const end = await connection(target, token, frame, signal, silenceMs, () => on.status(`following ${target.href}`))
     if (signal.aborted) return
-    if ('gap' in end) {
-      // Too slow for the live tail: the rest is in storage, from the first event missed.
-      lastId = end.gap - 1
+    if (gapAt !== undefined) {
+      // The rest is in storage, from the first event missed: no reason to wait.
       attempt = 0
-      on.status(`fell behind at #${end.gap}; catching up from storage`)
+      on.status(`fell behind at #${gapAt} (${end.lost}); catching up from storage`)
       continue
     }
     attempt = end.carried ? 1 : attempt + 1
@@ -88,15 +93,8 @@ function parse(raw: string): Record<string, unknown> | undefined {
   }
 }
 
-/** One connection, until it closes, says it missed events, goes silent or `signal` aborts. */
-function connection(
-  url: URL,
-  token: string,
-  frame: (raw: string) => { gap: number } | undefined,
-  signal: AbortSignal,
-  silenceMs: number,
-  opened: () => void,
-): Promise<End> {
+/** One connection, until it closes, goes silent or `signal` aborts. */
+function connection(url: URL, token: string, frame: (raw: string) => void, signal: AbortSignal, silenceMs: number, opened: () => void): Promise<End> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, handshakeTimeout: HANDSHAKE_TIMEOUT_MS })
     let carried = false
@@ -134,9 +132,7 @@ function connection(
     ws.on('message', (data, isBinary) => {
       watch()
       carried = true
-      if (isBinary) return
-      const gap = frame(data.toString())
-      if (gap) end(gap)
+      if (!isBinary) frame(data.toString())
     })
     ws.on('unexpected-response', (_req, res) => {
       let body = ''
