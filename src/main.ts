@@ -96,6 +96,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   await pipeline.settled()
   const maintenanceRecords = new MaintenanceRecords(db)
   const tickets = new TicketRepository(db, clock, config.timeZone, maintenanceRecords.recordServiceOnResolve(catalog))
+  metrics.openTickets.readFrom(async () => (await tickets.openCounts()).map(({ priority, kind, count }) => ({ labels: { priority, kind }, value: count })))
   const policy = { sla: config.sla, timeZone: config.timeZone }
   const initial = await loadDetectorState(db, catalog, await registry.lastSeen(), clock.now())
   const detections$ = pipeline.accepted$.pipe(filter(fromDevice), detections({ catalog, modelOf: registry.modelOf, initial }), share())

@@ -1,9 +1,17 @@
 // What Faultline counts, exposed at GET /metrics in Prometheus' format. One registry per instance,
 // so several instances in one process (the tests) keep their own counts.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { scrapedGauge } from './scraped-gauge.js'
+
+/** A scrape waits this long for a figure the database holds, then answers with the last one (issue 10). */
+export const SCRAPE_READ_TIMEOUT_MS = 1_000
 
 export function createMetrics() {
   const registry = new Registry()
+  // prom-client's process_* and nodejs_* figures under their standard names, so stock dashboards read them.
+  collectDefaultMetrics({ register: registry })
+  const histogram = <L extends string>(name: string, help: string, buckets: number[], labelNames: L[] = []) =>
+    new Histogram<L>({ name: `faultline_${name}`, help, buckets, labelNames, registers: [registry] })
   const counter = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
     new Counter<L>({ name: `faultline_${name}`, help, labelNames, registers: [registry] })
   return {
@@ -31,6 +39,26 @@ export function createMetrics() {
       registers: [registry],
     }),
     queueRows: new Gauge({ name: 'faultline_write_queue_rows', help: 'Rows admitted and not yet in the database', registers: [registry] }),
+    mqttClients: new Gauge({ name: 'faultline_mqtt_connected_clients', help: 'MQTT clients connected and authenticated', registers: [registry] }),
+    writeBatchSeconds: histogram(
+      'write_batch_duration_seconds',
+      'Time to commit one write batch (the attempt that committed; retries are counted in write_retries_total)',
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    ),
+    writeBatchRows: histogram('write_batch_rows', 'Rows in one committed write batch', [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000]),
+    openTickets: scrapedGauge({
+      name: 'faultline_open_tickets',
+      help: 'Tickets not yet resolved, closed or cancelled, by priority and kind (read at scrape time)',
+      labelNames: ['priority', 'kind'],
+      registry,
+      timeoutMs: SCRAPE_READ_TIMEOUT_MS,
+    }),
+    httpRequestSeconds: histogram(
+      'http_request_duration_seconds',
+      'HTTP requests by route pattern (unknown for none), method and status code',
+      [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      ['route', 'method', 'status_code'],
+    ),
     // The live stream, GET /ws/faults (issue 10).
     streamLatency: new Histogram({
       name: 'faultline_stream_latency_seconds',

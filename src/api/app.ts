@@ -24,6 +24,7 @@ import { installErrorHandler } from './errors.js'
 import { maintenanceRoutes } from './maintenance.js'
 import { guardedByBearer, installOpenApi } from './openapi.js'
 import { operationsRoutes, type ReadinessCheck } from './operations.js'
+import { measureRequests } from './request-metrics.js'
 import { BEARER_PROTOCOL, streamRoutes } from './stream.js'
 import { telemetryRoutes } from './telemetry.js'
 import { ticketRoutes } from './tickets.js'
@@ -58,6 +59,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   installErrorHandler(app)
+  measureRequests(app, deps.metrics.httpRequestSeconds)
   await installOpenApi(app)
 
   const { webSocket } = deps

@@ -105,6 +105,10 @@ export async function startBroker(
     for (const client of clients()) access.endIfRotated(client)
   })
   aedes.on('client', (client) => access.endIfRotated(client))
+  // aedes' own count, read as it changes: registered (authenticated) clients, a takeover counted once.
+  const countClients = () => metrics.mqttClients.set(aedes.connectedClients)
+  aedes.on('client', countClients)
+  aedes.on('clientDisconnect', countClients)
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'MQTT client error'))
   aedes.on('connectionError', (client, err) => log.debug({ remote: remoteAddress(client), err: err.message }, 'MQTT connection error'))
 

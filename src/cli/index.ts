@@ -1,5 +1,5 @@
-// The `faultline` command line: a subcommand (start, the default, demo, sim), each with its own --help, and
-// --version. A new subcommand (tail) is one more entry in `commands`.
+// The `faultline` command line: a subcommand (start, the default, demo, sim, tail), each with its own --help, and
+// --version. A new subcommand is one more entry in `commands`.
 import { readFileSync } from 'node:fs'
 
 interface Command {
@@ -17,6 +17,7 @@ const commands: Record<string, Command> = {
     run: async (argv) => (await import('../../device-sim/demo.js')).runDemo(argv),
   },
   sim: { summary: 'a simulated fleet against a running Faultline', run: async (argv) => (await import('../../device-sim/main.js')).runSim(argv) },
+  tail: { summary: 'follow the live fault stream of a running Faultline', run: async (argv) => (await import('./tail.js')).runTail(argv) },
 }
 const DEFAULT_COMMAND = 'start'
 

@@ -175,7 +175,7 @@ export class IngestPipeline {
         batchByRows((e: Entry) => e.rows, this.options.batchRows ?? this.db.batchRows, this.options.flushMs),
         mergeMap(
           (batch) =>
-            defer(() => this.write(batch)).pipe(
+            defer(() => this.timed(batch)).pipe(
               retryWithBackoff((err, attempt) => {
                 this.metrics.writeRetries.inc()
                 if (attempt === 1) this.log.warn({ err: err.message }, 'database write failed; retrying with backoff, holding the batch')
@@ -192,6 +192,13 @@ export class IngestPipeline {
         }),
         tap({ error: (err) => this.log.error({ err }, 'writer stopped') }),
       )
+  }
+
+  /** Writes a batch, timing the attempt that commits (a failed one is a retry, counted apart). */
+  private async timed(batch: Entry[]): Promise<void> {
+    const endTimer = this.metrics.writeBatchSeconds.startTimer()
+    await this.write(batch)
+    endTimer()
   }
 
   /**
@@ -228,6 +235,7 @@ export class IngestPipeline {
   private onWritten(batch: Entry[]) {
     const rows = batch.reduce((n, e) => n + e.rows, 0)
     this.metrics.rowsWritten.inc(rows)
+    this.metrics.writeBatchRows.observe(rows)
     this.progressed()
     this.giveBack(rows)
   }

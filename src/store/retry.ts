@@ -1,7 +1,8 @@
 import { retry, timer, type MonoTypeOperatorFunction } from 'rxjs'
+import { backoffMs } from '../backoff.js'
 
-/** 100 ms, doubling to 5 s, ±25 % so many writers do not retry in step. */
-const backoffMs = (attempt: number) => Math.min(100 * 2 ** (attempt - 1), 5_000) * (0.75 + Math.random() / 2)
+/** 100 ms, doubling to 5 s. */
+const writeBackoffMs = (attempt: number) => backoffMs(attempt, 100, 5_000)
 
 /**
  * Retries a database write until it succeeds: what was accepted is held, never dropped. `onRetry` hears of
@@ -15,7 +16,7 @@ export function retryWithBackoff<T>(
     delay: (err: Error, attempt) => {
       if (!retryable(err)) throw err
       onRetry(err, attempt)
-      return timer(backoffMs(attempt))
+      return timer(writeBackoffMs(attempt))
     },
   })
 }

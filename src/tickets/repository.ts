@@ -4,13 +4,13 @@
 import type { Detection } from '../detect/index.js'
 import type { MaintenanceDraft, TicketDraft } from '../rules/index.js'
 import { calendarDate } from '../calendar.js'
-import { repeatRepairWindowMs } from '../rules/index.js'
+import { priorities, repeatRepairWindowMs } from '../rules/index.js'
 import type { Database, Queryable } from '../store/index.js'
 import { inStreamTransaction, queueStreamEvent } from '../stream/index.js'
 import type { Clock } from '../clock.js'
 import { allowedTransitions, finishedStatuses, type Status } from './lifecycle.js'
 import { ticketInsert, ticketSelect, toTicket, type TicketRow } from './columns.js'
-import type { HistoryEntry, PartsUsed, Ticket } from './ticket.js'
+import { ticketSchema, type HistoryEntry, type PartsUsed, type Ticket } from './ticket.js'
 import { ticketEvent } from './stream-event.js'
 
 const SYSTEM = 'faultline'
@@ -187,6 +187,15 @@ export class TicketRepository {
       [f.status ?? null, f.priority ?? null, f.deviceId ?? null, f.kind ?? null, f.warranty ?? null, f.before ?? null, f.limit],
     )
     return rows.map(toTicket)
+  }
+
+  /** How many tickets are open, for every priority and kind (zero included, so a figure falls to 0 rather than vanishing). */
+  async openCounts(): Promise<{ priority: Ticket['priority']; kind: Ticket['kind']; count: number }[]> {
+    const { rows } = await this.db.query<{ priority: string; kind: string; count: string }>(
+      `SELECT priority, kind, count(*) AS count FROM tickets WHERE status NOT IN (${finished}) GROUP BY priority, kind`,
+    )
+    const count = (priority: string, kind: string) => Number(rows.find((r) => r.priority === priority && r.kind === kind)?.count ?? 0)
+    return priorities.flatMap((priority) => ticketSchema.shape.kind.options.map((kind) => ({ priority, kind, count: count(priority, kind) })))
   }
 
   /** Moves a ticket along its lifecycle; every change is in its history with who and when. */
