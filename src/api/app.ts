@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { WebSocketEndpoint } from '../broker/index.js'
 import type { Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
+import { consoleRoutes } from '../console/index.js'
 import type { DeviceRegistry } from '../devices/index.js'
 import type { MaintenanceScheduler } from '../maintenance/index.js'
 import type { Metrics } from '../metrics.js'
@@ -19,6 +20,7 @@ import { deadLetterRoutes } from './dead-letters.js'
 import { deviceHistoryRoutes } from './device-history.js'
 import { devicesRoutes } from './devices.js'
 import { installErrorHandler } from './errors.js'
+import { fleetRoutes, type RaisedPerHour } from './fleet.js'
 import { maintenanceRoutes } from './maintenance.js'
 import { guardedByBearer, installOpenApi } from './openapi.js'
 import { operationsRoutes, type ReadinessCheck } from './operations.js'
@@ -38,6 +40,8 @@ export interface ApiDeps {
   clock: Clock
   policy: TicketPolicy
   maintenance: MaintenanceScheduler
+  /** detections raised per hour, for the fleet at a glance */
+  raisedPerHour: RaisedPerHour
   /** what /readyz reports, by name: each answers 'ok' or what is wrong */
   readiness: Record<string, ReadinessCheck>
 }
@@ -63,6 +67,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(operationsRoutes, { metrics: deps.metrics, checks: deps.readiness })
 
   await app.register(apiRoutes, { ...deps, prefix: '/api' })
+  // The ops console's page at / and its assets; it reads /api and /ws/faults with the token a person signs in with.
+  await app.register(consoleRoutes)
   return app
 }
 
@@ -76,5 +82,6 @@ export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (api, deps) => {
   await api.register(deadLetterRoutes, { readings: deps.readings })
   await api.register(catalogRoutes, { catalog: deps.catalog })
   await api.register(maintenanceRoutes, { registry: deps.registry, scheduler: deps.maintenance })
+  await api.register(fleetRoutes, { registry: deps.registry, tickets: deps.tickets, catalog: deps.catalog, clock: deps.clock, raisedPerHour: deps.raisedPerHour })
   await api.register(ticketRoutes, { tickets: deps.tickets, registry: deps.registry, catalog: deps.catalog, clock: deps.clock, policy: deps.policy })
 }

@@ -2,9 +2,9 @@
 // Every write is one transaction; "one open ticket per device and condition" is the tickets_one_open index,
 // so two Faultline processes racing on the same fault still open one.
 import type { Detection } from '../detect/index.js'
-import type { MaintenanceDraft, TicketDraft } from '../rules/index.js'
+import type { MaintenanceDraft, Priority, TicketDraft } from '../rules/index.js'
 import { calendarDate } from '../calendar.js'
-import { repeatRepairWindowMs } from '../rules/index.js'
+import { priorities, repeatRepairWindowMs } from '../rules/index.js'
 import type { Database, Queryable } from '../store/index.js'
 import type { Clock } from '../clock.js'
 import { allowedTransitions, finishedStatuses, type Status } from './lifecycle.js'
@@ -183,6 +183,16 @@ export class TicketRepository {
       [f.status ?? null, f.priority ?? null, f.deviceId ?? null, f.kind ?? null, f.warranty ?? null, f.before ?? null, f.limit],
     )
     return rows.map(toTicket)
+  }
+
+  /** How many tickets are not yet finished, by priority (every priority named, 0 where none). */
+  async unfinishedByPriority(): Promise<Record<Priority, number>> {
+    const { rows } = await this.db.query<{ priority: Priority; count: string }>(
+      `SELECT priority, count(*) AS count FROM tickets WHERE status NOT IN (${finished}) GROUP BY priority`,
+    )
+    const counts = Object.fromEntries(priorities.map((p) => [p, 0])) as Record<Priority, number>
+    for (const r of rows) counts[r.priority] = Number(r.count)
+    return counts
   }
 
   /** Moves a ticket along its lifecycle; every change is in its history with who and when. */
