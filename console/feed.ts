@@ -4,18 +4,18 @@ import { useEffect, useState } from 'preact/hooks'
 import { storedToken } from './api.js'
 import { clockTime } from './format.js'
 import { deviceLink, Panel, Priority, Severity, ticketLink } from './parts.js'
-import { followStream, type FeedFilters, type StreamEvent, type StreamState } from './stream.js'
+import { followStream, type FeedFilters, type StreamEvent, type StreamEventType, type StreamState } from './stream.js'
 
 /** What a wall screen keeps: older events are in the tickets and the API. */
 const KEEP = 200
 
-const typeGroups = [
+const typeGroups: { label: string; types: StreamEventType[] }[] = [
   { label: 'Detections', types: ['detection.raised', 'detection.cleared'] },
   { label: 'Tickets', types: ['ticket.opened', 'ticket.occurrence', 'ticket.transitioned', 'ticket.changed'] },
   { label: 'Maintenance', types: ['maintenance.opened'] },
 ]
 
-const typeLabel: Record<string, string> = {
+const typeLabel: Record<StreamEventType, string> = {
   'detection.raised': 'raised',
   'detection.cleared': 'cleared',
   'ticket.opened': 'ticket opened',
@@ -49,11 +49,11 @@ function FeedRow({ e }: { e: StreamEvent }) {
     <time>${clockTime(e.at)}</time>
     <span class="feed-marks"><${Severity} s=${e.severity} /><${Priority} p=${e.priority} /></span>
     <span class="feed-what">
-      <span class="feed-type">${typeLabel[e.type] ?? e.type}</span>
+      <span class="feed-type">${typeLabel[e.type as StreamEventType] ?? e.type}</span>
       ${describe(e)}
-      <span class="sub"
-        >${deviceLink(e.deviceId)} · ${e.model}${e.region ? ` · ${e.region}` : ''}${e.ticket ? html` · ${ticketLink(e.ticket.number)}` : null}</span
-      >
+      <div class="sub">
+        ${deviceLink(e.deviceId)} · ${e.model}${e.region ? ` · ${e.region}` : ''}${e.ticket ? html` · ${ticketLink(e.ticket.number)}` : null}
+      </div>
     </span>
   </li>`
 }
@@ -61,7 +61,7 @@ function FeedRow({ e }: { e: StreamEvent }) {
 function Filters({ value, onChange }: { value: FeedFilters; onChange: (f: FeedFilters) => void }) {
   const [draft, setDraft] = useState(value)
   const set = (patch: Partial<FeedFilters>) => setDraft({ ...draft, ...patch })
-  const toggle = (types: string[]) => {
+  const toggle = (types: StreamEventType[]) => {
     const on = types.every((t) => draft.types.includes(t))
     set({ types: on ? draft.types.filter((t) => !types.includes(t)) : [...draft.types, ...types] })
   }

@@ -10,7 +10,7 @@ import { Panel, TicketsTable } from './parts.js'
 const UNFINISHED = 'open,acknowledged,assigned,in_progress'
 
 function Kpi({ label, value, tone }: { label: string; value: number | undefined; tone: string }) {
-  return html`<div class=${`kpi kpi-${tone}`}>
+  return html`<div class=${`kpi kpi-${tone}`} data-kpi=${label}>
     <div class="kpi-value">${value ?? '–'}</div>
     <div class="kpi-label">${label}</div>
   </div>`

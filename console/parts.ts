@@ -50,7 +50,6 @@ export function TicketsTable({ tickets, now, showDevice = true, empty }: { ticke
         <th class="num">Respond</th>
         <th class="num">Resolve</th>
         <th>Warranty</th>
-        <th>Billing</th>
         <th class="num">Quote</th>
       </tr>
     </thead>
@@ -72,8 +71,10 @@ export function TicketsTable({ tickets, now, showDevice = true, empty }: { ticke
             <td><span class=${`status st-${t.status}`}>${statusLabel(t.status)}</span></td>
             <td class="num">${respondSla(t, now)}</td>
             <td class="num">${resolveSla(t, now)}</td>
-            <td><${Warranty} t=${t} /></td>
-            <td class=${`billing b-${t.billing}`}>${t.billing}</td>
+            <td>
+              <${Warranty} t=${t} />
+              <div class=${`sub billing b-${t.billing}`}>${t.billing}</div>
+            </td>
             <td class="num">${quoteTotal(t)}</td>
           </tr>`,
       )}

@@ -1,33 +1,10 @@
 // The live fault stream, /ws/faults: the token as the `bearer, <token>` subprotocol (a browser cannot set headers
 // on a WebSocket, and a URL gets logged), resumed with `after=<last id>` on every reconnect so nothing is missed.
-import type { Priority } from '../src/rules/index.js'
 import type { Severity } from '../src/catalog/index.js'
+import type { Priority } from '../src/rules/index.js'
+import type { StreamEvent, StreamEventType, StreamMessage } from '../src/stream/index.js'
 
-/** The stored event's envelope (the stream's contract); clients ignore types they do not know. */
-export interface StreamEvent {
-  id: number
-  type: string
-  at: string
-  deviceId: string
-  model: string
-  region: string | null
-  site: string | null
-  severity: Severity | null
-  priority: Priority | null
-  detection?: {
-    condition: string
-    trigger: string
-    code?: string | null
-    title: string
-    component?: string | null
-    severity: Severity
-    value?: number | null
-    limit?: number | null
-  }
-  ticket?: { id: number; number: string; kind: string; status: string; priority: Priority; title: string; action?: string; by?: string; note?: string | null }
-}
-
-type Control = { type: 'heartbeat'; at: string } | { type: 'caught_up'; at: string; lastId: number } | { type: 'gap'; at: string; firstMissedId: number }
+export type { StreamEvent, StreamEventType }
 
 export interface FeedFilters {
   minSeverity: '' | Severity
@@ -35,7 +12,7 @@ export interface FeedFilters {
   device: string
   model: string
   region: string
-  types: string[]
+  types: StreamEventType[]
 }
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'refused'
@@ -75,12 +52,13 @@ export function followStream(token: string, filters: FeedFilters, onEvent: (e: S
       backoff = 1000
     }
     ws.onmessage = (msg) => {
-      const frame = JSON.parse(String(msg.data)) as StreamEvent | Control
+      const frame = JSON.parse(String(msg.data)) as StreamMessage
       if (frame.type === 'caught_up') onState('live')
-      else if (frame.type === 'gap') {
-        lastId = (frame as Extract<Control, { type: 'gap' }>).firstMissedId - 1
+      else if ('firstMissedId' in frame) {
+        // Too slow for the live tail: resume from storage just before what was missed.
+        lastId = frame.firstMissedId - 1
         ws.close()
-      } else if (frame.type !== 'heartbeat' && 'id' in frame) {
+      } else if ('id' in frame) {
         if (lastId !== undefined && frame.id <= lastId) return
         lastId = frame.id
         onEvent(frame)

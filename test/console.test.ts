@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CONTENT_SECURITY_POLICY } from '../src/console/index.js'
+import type { Fleet } from '../src/api/fleet.js'
 import type { Ticket } from '../src/tickets/index.js'
 import { API_TOKEN, startTest, type TestInstance } from './support/faultline.js'
 import { connectDevice, tcpUrl } from './support/mqtt.js'
@@ -43,6 +44,11 @@ describe.skipIf(!present)('the ops console at /', () => {
     page.setDefaultTimeout(OUTCOME_WAIT_MS)
     page.on('request', (req) => void hosts.add(new URL(req.url()).host))
     page.on('pageerror', (err) => void pageErrors.push(err.message))
+    // Every answer over 400 but the refused sign-in's 401, and every console error but the browser's line for that 401.
+    page.on(
+      'response',
+      (res) => void (res.status() >= 400 && !(res.status() === 401 && res.url().endsWith('/api/fleet')) && pageErrors.push(`${res.status()} ${res.url()}`)),
+    )
     page.on('console', (msg) => void (msg.type() === 'error' && !/status of 401/.test(msg.text()) && pageErrors.push(msg.text())))
 
     // An air conditioner (a model with a service plan) past its 72-month warranty, with an hour of telemetry
@@ -68,6 +74,15 @@ describe.skipIf(!present)('the ops console at /', () => {
     await device.publishAsync(`devices/${DEVICE}/telemetry`, JSON.stringify(samples), { qos: 1 })
     // The fault is published once the page is up: it must arrive live, not in the first read.
     deviceClient = device
+    // Two more of the fleet with tickets phoned in, so the wall screen has its usual company to sort among.
+    for (const [id, model, code, purchasedAt] of [
+      ['washer-console-02', 'XQG100-B14376', 'E2', '2025-11-02'],
+      ['compressor-console-03', 'LGV-37A-8', 'E01', '2024-01-15'],
+    ] as const) {
+      await fl.registerDevice(id, { model, purchasedAt, region: 'Suzhou', site: 'Plant 2' })
+      const opened = await fl.api('POST', '/api/tickets', { deviceId: id, by: 'call centre', code, note: 'customer phoned' })
+      expect(opened.status).toBe(201)
+    }
   })
   let deviceClient: Awaited<ReturnType<typeof connectDevice>>
 
@@ -121,13 +136,20 @@ describe.skipIf(!present)('the ops console at /', () => {
     expect(row).toContain(ticket!.number)
     expect(row).toContain(ticket!.priority)
     expect(row).toContain('Out of warranty')
+    expect(row).toMatch(/chargeable/i)
     expect(row).toContain(`${ticket!.quote!.total.toFixed(2)} ${ticket!.quote!.currency}`)
     // Both countdowns tick in the browser: the respond one reads less from one second to the next.
     const respond = ticketRow.locator('.sla').first()
     const first = await respond.innerText()
     expect(first).toMatch(/^\d:\d\d:\d\d$/)
     await page.waitForFunction((before) => document.querySelector('table.tickets .sla')?.textContent !== before, first)
-    await page.locator(`.kpi-${ticket!.priority} .kpi-value`, { hasText: '1' }).waitFor()
+    await page.locator('table.tickets tbody tr').nth(2).waitFor() // the phoned-in two and this one
+    // The fleet at a glance counts what the API counts: three devices, one heard from; the tickets by priority.
+    const { body: fleet } = await fl.api<Fleet>('GET', '/api/fleet')
+    expect(fleet.devices).toEqual({ online: 1, silent: 0, neverSeen: 2 })
+    expect(Object.values(fleet.openTickets).reduce((a, b) => a + b)).toBe(3)
+    const counts = { online: 1, silent: 0, 'never seen': 2, ...fleet.openTickets }
+    for (const [label, n] of Object.entries(counts)) await page.locator(`[data-kpi="${label}"] .kpi-value`, { hasText: new RegExp(`^${n}$`) }).waitFor()
     await shot(page, 'overview')
   })
 

@@ -19,13 +19,19 @@ async function newestMtime(dir: string): Promise<number> {
   return Math.max(0, ...times)
 }
 
-/** True when index.html is missing or any source is newer than it (index.html is written last, so it dates the build). */
-export async function consoleIsStale(): Promise<boolean> {
-  const built = await stat(indexHtml).then(
+const mtimeOf = (file: string) =>
+  stat(file).then(
     (s) => s.mtimeMs,
     () => 0,
   )
-  return built === 0 || (await newestMtime(consoleSources)) > built
+
+/**
+ * True when index.html is missing or older than a source or this file, which writes the page (index.html is written
+ * last, so it dates the build).
+ */
+export async function consoleIsStale(): Promise<boolean> {
+  const built = await mtimeOf(indexHtml)
+  return built === 0 || Math.max(await newestMtime(consoleSources), await mtimeOf(fileURLToPath(import.meta.url))) > built
 }
 
 /** Writes through a temporary name and a rename, so two Faultlines building at once never serve a half-written file. */
@@ -67,6 +73,7 @@ const page = (script: string, style: string) => `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="dark">
 <title>Faultline ops</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/console/${style}">
 <script type="module" src="/console/${script}"></script>
 </head>
@@ -76,11 +83,7 @@ const page = (script: string, style: string) => `<!doctype html>
 
 /** `npm run build:console`. Without sources (a Docker layer that installs packages before copying the tree) it has nothing to do. */
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const present = await stat(entry).then(
-    () => true,
-    () => false,
-  )
-  if (!present) console.log(`console: no sources at ${entry} yet; Faultline builds them at start`)
+  if ((await mtimeOf(entry)) === 0) console.log(`console: no sources at ${entry} yet; Faultline builds them at start`)
   else {
     await buildConsole()
     console.log(`console: built into ${path.relative(process.cwd(), consoleDist) || consoleDist}`)
