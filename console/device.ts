@@ -79,30 +79,28 @@ function Plans({ id }: { id: string }) {
   const { data, error } = useApi<{ plans: ServicePlanStatus[] }>(`/api/devices/${encodeURIComponent(id)}/maintenance`, 60_000)
   if (!data) return html`<p class="empty">${error ?? 'Loading…'}</p>`
   if (data.plans.length === 0) return html`<p class="empty">No service plans for this model.</p>`
-  return html`<table class="plans">
-    <thead>
-      <tr>
-        <th>Plan</th>
-        <th>Last service</th>
-        <th>Next due</th>
-        <th>Ticket</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${data.plans.map(
-        (p) =>
-          html`<tr>
-            <td>
-              ${p.title}
-              <div class="sub">${p.tasks.join(' · ')}</div>
-            </td>
-            <td>${p.lastService ? dateTime(p.lastService.at) : 'none yet'}</td>
-            <td class="due">${dueText(p.nextDue)}</td>
-            <td class="mono">${p.ticket ? ticketLink(p.ticket.number) : '—'}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`
+  return html`<ul class="plans">
+    ${data.plans.map(
+      (p) =>
+        html`<li>
+          <div class="plan-head">
+            <strong>${p.title}</strong>
+            <span class="mono">${p.ticket ? ticketLink(p.ticket.number) : null}</span>
+          </div>
+          <dl class="facts">
+            <div class="fact">
+              <dt>next due</dt>
+              <dd>${dueText(p.nextDue)}</dd>
+            </div>
+            <div class="fact">
+              <dt>last service</dt>
+              <dd>${p.lastService ? dateTime(p.lastService.at) : 'none yet'}</dd>
+            </div>
+          </dl>
+          <div class="sub">${p.tasks.join(' · ')}</div>
+        </li>`,
+    )}
+  </ul>`
 }
 
 export function DeviceView({ id }: { id: string }) {
@@ -119,10 +117,7 @@ export function DeviceView({ id }: { id: string }) {
       <div>
         <div class="crumbs"><a href="#/">Overview</a> / device</div>
         <h1><span class="mono">${d.id}</span> <span class="muted">${d.model}</span></h1>
-        <div class="sub">
-          serial ${d.serial}${d.customer ? ` · ${d.customer.name}` : ''}${d.site ? ` · ${d.site}` : ''}${d.region ? ` · ${d.region}` : ''} · purchased
-          ${d.purchasedAt}
-        </div>
+        <div class="sub">${[`serial ${d.serial}`, d.customer?.name, d.site, d.region, `purchased ${d.purchasedAt}`].filter(Boolean).join(' · ')}</div>
       </div>
       <div class="clocks">
         <span class="sla sla-ok"><small>last heard</small>${ago(d.lastSeenAt, now)}</span>

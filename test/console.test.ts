@@ -2,13 +2,15 @@
 // person signs in with the API token, a fault published over MQTT reaches the live feed and the open tickets, the
 // ticket's page shows its history, the device's page draws its telemetry. Screenshots go to test-artifacts/console/.
 import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, stat, utimes } from 'node:fs/promises'
+import path from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildConsole, consoleDist, consoleIsStale, consoleSources } from '../src/console/build.js'
 import { CONTENT_SECURITY_POLICY } from '../src/console/index.js'
 import type { Fleet } from '../src/api/fleet.js'
 import type { Ticket } from '../src/tickets/index.js'
-import { API_TOKEN, startTest, type TestInstance } from './support/faultline.js'
+import { API_TOKEN, backends, startTest, type TestInstance } from './support/faultline.js'
 import { connectDevice, tcpUrl } from './support/mqtt.js'
 import { OUTCOME_WAIT_MS } from './support/waits.js'
 
@@ -22,21 +24,33 @@ const DEVICE = 'ac-console-01'
 /** the air conditioner's E1, as its catalog entry names it */
 const FAULT = 'High-pressure protection'
 
-const shot = (page: Page, name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true })
+describe('the console build', () => {
+  it('is stale when a source is newer than the built page, and fresh once rebuilt', async () => {
+    if (await consoleIsStale()) await buildConsole()
+    expect(await consoleIsStale()).toBe(false)
+    // A source edited after the build (a `git pull`, say): `npm start` must not serve the old bundle.
+    const { mtime } = await stat(path.join(consoleSources, 'app.ts'))
+    const page = path.join(consoleDist, 'index.html')
+    await utimes(page, new Date(), new Date(mtime.getTime() - 60_000))
+    expect(await consoleIsStale()).toBe(true)
+    await buildConsole()
+    expect(await consoleIsStale()).toBe(false)
+  })
+})
 
-describe.skipIf(!present)('the ops console at /', () => {
+describe.skipIf(!present).each(backends())('the ops console at / (%s backend)', (backend) => {
   let fl: TestInstance
   let base: string
   let browser: Browser
   let page: Page
+  const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${backend}-${name}.png`, fullPage: true })
   /** every host the page asked for: nothing but Faultline itself (no CDN) */
   const hosts = new Set<string>()
   /** what the page said went wrong: a CSP refusal or an uncaught error shows here */
   const pageErrors: string[] = []
 
   beforeAll(async () => {
-    // The console reads the API and the stream like any client; one backend shows the page works.
-    fl = await startTest('embedded')
+    fl = await startTest(backend)
     base = `http://127.0.0.1:${fl.faultline.httpPort}`
     await mkdir(ARTIFACTS, { recursive: true })
     browser = await chromium.launch({ executablePath: CHROMIUM })
@@ -111,7 +125,7 @@ describe.skipIf(!present)('the ops console at /', () => {
     await page.getByRole('button', { name: 'Sign in' }).click()
     await page.getByRole('alert').filter({ hasText: 'That token was refused' }).waitFor()
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0)
-    await shot(page, 'sign-in-refused')
+    await shot('sign-in-refused')
   })
 
   it('signs in, and a fault published over MQTT appears in the live feed and the open tickets', async () => {
@@ -150,7 +164,7 @@ describe.skipIf(!present)('the ops console at /', () => {
     expect(Object.values(fleet.openTickets).reduce((a, b) => a + b)).toBe(3)
     const counts = { online: 1, silent: 0, 'never seen': 2, ...fleet.openTickets }
     for (const [label, n] of Object.entries(counts)) await page.locator(`[data-kpi="${label}"] .kpi-value`, { hasText: new RegExp(`^${n}$`) }).waitFor()
-    await shot(page, 'overview')
+    await shot('overview')
   })
 
   it("opens the ticket's page with its history", async () => {
@@ -163,7 +177,7 @@ describe.skipIf(!present)('the ops console at /', () => {
     const quote = await page.locator('table.quote').innerText()
     expect(quote).toContain('Total')
     expect(quote).toMatch(/\d+\.\d\d CNY/)
-    await shot(page, 'ticket')
+    await shot('ticket')
   })
 
   it("opens the device's page: its chart drawn from the rollups, its ticket, its service plans", async () => {
@@ -180,8 +194,10 @@ describe.skipIf(!present)('the ops console at /', () => {
     expect(await page.getByLabel('metric').inputValue()).toBe('discharge_pressure')
     await page.getByLabel('metric').selectOption('indoor_coil_temp')
     await page.locator('.device-page table.tickets', { hasText: FAULT }).waitFor()
-    await page.locator('table.plans tr', { hasText: 'Pre-season cleaning and check' }).waitFor()
-    await shot(page, 'device')
+    const plan = page.locator('.plans li', { hasText: 'Pre-season cleaning and check' })
+    await plan.waitFor()
+    expect(await plan.innerText()).toMatch(/next due\s+\d{4}-\d\d-\d\d/i)
+    await shot('device')
   })
 
   it('fetched nothing from another host and broke no policy', () => {
