@@ -94,6 +94,12 @@ export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (api, deps) => {
   await api.register(deadLetterRoutes, { readings: deps.readings })
   await api.register(catalogRoutes, { catalog: deps.catalog })
   await api.register(maintenanceRoutes, { registry: deps.registry, scheduler: deps.maintenance })
-  await api.register(fleetRoutes, { registry: deps.registry, tickets: deps.tickets, catalog: deps.catalog, clock: deps.clock, raisedPerHour: deps.raisedPerHour })
+  await api.register(fleetRoutes, {
+    registry: deps.registry,
+    tickets: deps.tickets,
+    catalog: deps.catalog,
+    clock: deps.clock,
+    raisedPerHour: deps.raisedPerHour,
+  })
   await api.register(ticketRoutes, { tickets: deps.tickets, registry: deps.registry, catalog: deps.catalog, clock: deps.clock, policy: deps.policy })
 }
