@@ -45,7 +45,7 @@ function describe(e: StreamEvent): string {
 }
 
 function FeedRow({ e }: { e: StreamEvent }) {
-  return html`<li class=${`feed-row t-${e.type.replace('.', '-')}`} data-event=${e.type}>
+  return html`<li class=${`feed-row t-${e.type.replace('.', '-')}`} data-event=${e.type} data-id=${e.id}>
     <time>${clockTime(e.at)}</time>
     <span class="feed-marks"><${Severity} s=${e.severity} /><${Priority} p=${e.priority} /></span>
     <span class="feed-what">

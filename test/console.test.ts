@@ -4,13 +4,13 @@
 import { existsSync } from 'node:fs'
 import { mkdir, stat, utimes } from 'node:fs/promises'
 import path from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type Page, type WebSocketRoute } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildConsole, consoleDist, consoleIsStale, consoleSources } from '../src/console/build.js'
 import { CONTENT_SECURITY_POLICY } from '../src/console/index.js'
 import type { Fleet } from '../src/api/fleet.js'
 import type { Ticket } from '../src/tickets/index.js'
-import { API_TOKEN, backends, startTest, type TestInstance } from './support/faultline.js'
+import { API_TOKEN, backends, eventually, startTest, type TestInstance } from './support/faultline.js'
 import { connectDevice, tcpUrl } from './support/mqtt.js'
 import { OUTCOME_WAIT_MS } from './support/waits.js'
 
@@ -43,6 +43,9 @@ describe.skipIf(!present).each(backends())('the ops console at / (%s backend)', 
   let base: string
   let browser: Browser
   let page: Page
+  /** the page's stream connections in order, each connected to Faultline unless the test held it */
+  const sockets: { route: WebSocketRoute; connect: () => void }[] = []
+  let holdNextSocket = false
   const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${backend}-${name}.png`, fullPage: true })
   /** every host the page asked for: nothing but Faultline itself (no CDN) */
   const hosts = new Set<string>()
@@ -56,6 +59,13 @@ describe.skipIf(!present).each(backends())('the ops console at / (%s backend)', 
     browser = await chromium.launch({ executablePath: CHROMIUM })
     page = await browser.newPage({ viewport: VIEWPORT })
     page.setDefaultTimeout(OUTCOME_WAIT_MS)
+    // Every /ws/faults connection passes through the test, so it can drop one as a network would, and hold the next.
+    await page.routeWebSocket(/\/ws\/faults/, (route) => {
+      const connect = () => void route.connectToServer()
+      sockets.push({ route, connect })
+      if (holdNextSocket) holdNextSocket = false
+      else connect()
+    })
     page.on('request', (req) => void hosts.add(new URL(req.url()).host))
     page.on('pageerror', (err) => void pageErrors.push(err.message))
     // Every answer over 400 but the refused sign-in's 401, and every console error but the browser's line for that 401.
@@ -165,6 +175,31 @@ describe.skipIf(!present).each(backends())('the ops console at / (%s backend)', 
     const counts = { online: 1, silent: 0, 'never seen': 2, ...fleet.openTickets }
     for (const [label, n] of Object.entries(counts)) await page.locator(`[data-kpi="${label}"] .kpi-value`, { hasText: new RegExp(`^${n}$`) }).waitFor()
     await shot('overview')
+  })
+
+  it('after a dropped connection, resumes from the last id it saw: what happened meanwhile arrives, nothing twice', async () => {
+    const lastId = await page.locator('.feed-row').first().getAttribute('data-id')
+    const opened = sockets.length
+    holdNextSocket = true
+    await sockets.at(-1)!.route.close()
+    await page.locator('.stream-reconnecting').waitFor()
+    await expect.poll(() => sockets.length, { timeout: OUTCOME_WAIT_MS }).toBe(opened + 1)
+    const resumed = sockets.at(-1)!
+    expect(new URL(resumed.route.url()).searchParams.get('after')).toBe(lastId)
+    // While the console is away a second fault opens a ticket (the E2 anti-freeze protection, minor: P3)...
+    await deviceClient.publishAsync(`devices/${DEVICE}/events`, JSON.stringify({ type: 'fault', code: 'E2' }), { qos: 1 })
+    await eventually(async () => {
+      const { body } = await fl.api<{ tickets: Ticket[] }>('GET', `/api/tickets?deviceId=${DEVICE}`)
+      return body.tickets.length === 2 ? true : undefined
+    })
+    // ...and reaches the feed once the connection is back, from storage; the first fault is not shown again.
+    resumed.connect()
+    await page.locator('.feed-row[data-event="ticket.opened"]', { hasText: 'Indoor coil anti-freeze protection' }).waitFor()
+    await page.locator('.stream-live').waitFor()
+    expect(await page.locator('.feed-row[data-event="ticket.opened"]', { hasText: FAULT }).count()).toBe(1)
+    const ids = await page.locator('.feed-row').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-id'))))
+    expect(ids).toEqual([...ids].sort((a, b) => b - a)) // newest first
+    expect(new Set(ids).size).toBe(ids.length)
   })
 
   it("opens the ticket's page with its history", async () => {
