@@ -3,6 +3,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev
 COPY . .
+# The ops console's assets, built into the image (npm ci's prepare ran before the sources were copied in)
+RUN npm run build:console
 ENV FAULTLINE_DATA_DIR=/data
 VOLUME /data
 EXPOSE 1883 8080

@@ -30,6 +30,11 @@ export default defineConfig(
     },
   },
   {
+    // The ops console runs in the browser (bundled by src/console/build.ts).
+    files: ['console/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     // A folder's public surface is its index.ts: from anywhere else in src/ (main.ts, another folder, at any depth),
     // a file inside it is out of reach. Judged on resolved paths, so '../../schemas/' (outside src/) is left alone.
     files: ['src/**/*.ts'],

@@ -12,7 +12,7 @@ import { loadCatalog, type Catalog } from './catalog/index.js'
 import { systemClock, type Clock } from './clock.js'
 import { loadConfig, settingsHelp, type Config } from './config/index.js'
 import { DeviceRegistry } from './devices/index.js'
-import { detections, loadDetectorState } from './detect/index.js'
+import { detections, loadDetectorState, raisedPerHour } from './detect/index.js'
 import { Closers, exitIfCannotStart, waitForDatabase } from './lifecycle/index.js'
 import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type IngestRecord } from './ingest/index.js'
 import { MaintenanceRecords, MaintenanceScheduler } from './maintenance/index.js'
@@ -168,6 +168,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
       clock,
       policy,
       maintenance,
+      raisedPerHour: (from, to) => raisedPerHour(db, from, to),
       readiness,
       stream,
       streamSession: options.streamSession,

@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import type { WebSocketEndpoint } from '../broker/index.js'
 import type { Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
+import { consoleRoutes } from '../console/index.js'
 import type { DeviceRegistry } from '../devices/index.js'
 import type { MaintenanceScheduler } from '../maintenance/index.js'
 import type { Metrics } from '../metrics.js'
@@ -21,6 +22,7 @@ import { deadLetterRoutes } from './dead-letters.js'
 import { deviceHistoryRoutes } from './device-history.js'
 import { devicesRoutes } from './devices.js'
 import { installErrorHandler } from './errors.js'
+import { fleetRoutes, type RaisedPerHour } from './fleet.js'
 import { maintenanceRoutes } from './maintenance.js'
 import { guardedByBearer, installOpenApi } from './openapi.js'
 import { operationsRoutes, type ReadinessCheck } from './operations.js'
@@ -42,6 +44,8 @@ export interface ApiDeps {
   clock: Clock
   policy: TicketPolicy
   maintenance: MaintenanceScheduler
+  /** detections raised per hour, for the fleet at a glance */
+  raisedPerHour: RaisedPerHour
   /** the live stream at /ws/faults, and its per-socket options (tests shorten them) */
   stream: StreamHub
   streamSession?: Partial<SessionOptions>
@@ -77,6 +81,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(operationsRoutes, { metrics: deps.metrics, checks: deps.readiness })
 
   await app.register(apiRoutes, { ...deps, prefix: '/api' })
+  // The ops console's page at / and its assets; it reads /api and /ws/faults with the token a person signs in with.
+  await app.register(consoleRoutes)
   return app
 }
 
@@ -90,5 +96,12 @@ export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (api, deps) => {
   await api.register(deadLetterRoutes, { readings: deps.readings })
   await api.register(catalogRoutes, { catalog: deps.catalog })
   await api.register(maintenanceRoutes, { registry: deps.registry, scheduler: deps.maintenance })
+  await api.register(fleetRoutes, {
+    registry: deps.registry,
+    tickets: deps.tickets,
+    catalog: deps.catalog,
+    clock: deps.clock,
+    raisedPerHour: deps.raisedPerHour,
+  })
   await api.register(ticketRoutes, { tickets: deps.tickets, registry: deps.registry, catalog: deps.catalog, clock: deps.clock, policy: deps.policy })
 }

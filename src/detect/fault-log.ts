@@ -34,3 +34,15 @@ export async function latestTransitions(db: Queryable): Promise<Transition[]> {
   )
   return rows.map((r) => ({ deviceId: r.device_id, condition: r.condition, state: r.state, time: r.time.getTime() }))
 }
+
+/** Detections raised per hour from `from` to `to` (epoch ms), oldest first, every hour named (0 where none). */
+export async function raisedPerHour(db: Queryable, from: number, to: number): Promise<{ hour: string; count: number }[]> {
+  const { rows } = await db.query<{ hour: Date; count: string }>(
+    `SELECT h.hour, count(f.time) AS count
+     FROM generate_series(date_trunc('hour', to_timestamp($1 / 1000.0)), to_timestamp($2 / 1000.0), interval '1 hour') AS h(hour)
+     LEFT JOIN fault_events f ON f.state = 'raised' AND f.time >= h.hour AND f.time < h.hour + interval '1 hour'
+     GROUP BY h.hour ORDER BY h.hour`,
+    [from, to],
+  )
+  return rows.map((r) => ({ hour: r.hour.toISOString(), count: Number(r.count) }))
+}

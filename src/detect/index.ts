@@ -10,7 +10,7 @@ import { sustainedBreaches } from './sustained-breaches.js'
 export type { Detection, Transition } from './detection.js'
 export { faultEvents } from './fault-events.js'
 export { sustainedBreaches, replayWindowMs } from './sustained-breaches.js'
-export { offline } from './offline.js'
+export { offline, offlineWindowMs } from './offline.js'
 export { suppressFlapping } from './suppress-flapping.js'
 
 export interface DetectionOptions {
@@ -47,4 +47,4 @@ export function detections({
     )
 }
 export { loadDetectorState } from './restore.js'
-export { recordDetection } from './fault-log.js'
+export { raisedPerHour, recordDetection } from './fault-log.js'

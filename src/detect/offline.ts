@@ -18,7 +18,8 @@ interface Watch {
   timerAt: number
 }
 
-const offlineWindowMs = (rule: OfflineRule) => rule.heartbeat * rule.missedHeartbeats
+/** How long a device of this model may be silent before it counts as offline (also the console's online/silent line). */
+export const offlineWindowMs = (rule: OfflineRule) => rule.heartbeat * rule.missedHeartbeats
 const roundedDuration = (ms: number) => formatDuration(Math.round(ms / 1000) * 1000)
 
 /**

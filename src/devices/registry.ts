@@ -225,6 +225,22 @@ export class DeviceRegistry {
     return new Map(rows.map((r) => [r.id, r.last_seen_at.getTime()]))
   }
 
+  /**
+   * How many devices were heard from within their model's silence window (`windowMs` by model, at `now`), how many
+   * were not, and how many never were: the console's fleet at a glance.
+   */
+  async countBySeen(windowMs: ReadonlyMap<string, number>, now: number): Promise<{ online: number; silent: number; neverSeen: number }> {
+    const { rows } = await this.db.query<{ online: string; silent: string; never_seen: string }>(
+      `SELECT count(*) FILTER (WHERE d.last_seen_at >= to_timestamp(($3 - w.ms) / 1000.0)) AS online,
+              count(*) FILTER (WHERE d.last_seen_at IS NOT NULL AND (w.ms IS NULL OR d.last_seen_at < to_timestamp(($3 - w.ms) / 1000.0))) AS silent,
+              count(*) FILTER (WHERE d.last_seen_at IS NULL) AS never_seen
+       FROM devices d LEFT JOIN unnest($1::text[], $2::float8[]) AS w(model, ms) ON w.model = d.model`,
+      [[...windowMs.keys()], [...windowMs.values()], now],
+    )
+    const counts = rows[0]!
+    return { online: Number(counts.online), silent: Number(counts.silent), neverSeen: Number(counts.never_seen) }
+  }
+
   /** Records when devices were last heard from (one statement for many devices). */
   async markSeen(lastSeen: Map<string, number>): Promise<void> {
     await this.db.query(

@@ -1,0 +1,1 @@
+export { consoleRoutes, CONTENT_SECURITY_POLICY } from './routes.js'
