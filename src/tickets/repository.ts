@@ -6,10 +6,12 @@ import type { MaintenanceDraft, TicketDraft } from '../rules/index.js'
 import { calendarDate } from '../calendar.js'
 import { repeatRepairWindowMs } from '../rules/index.js'
 import type { Database, Queryable } from '../store/index.js'
+import { inStreamTransaction, queueStreamEvent } from '../stream/index.js'
 import type { Clock } from '../clock.js'
 import { allowedTransitions, finishedStatuses, type Status } from './lifecycle.js'
 import { ticketInsert, ticketSelect, toTicket, type TicketRow } from './columns.js'
 import type { HistoryEntry, PartsUsed, Ticket } from './ticket.js'
+import { ticketEvent } from './stream-event.js'
 
 const SYSTEM = 'faultline'
 
@@ -64,9 +66,10 @@ export interface TicketFilter {
   limit: number
 }
 
-async function record(tx: Queryable, ticketId: number, at: number, by: string, action: string, status: Status, note?: string, details?: unknown) {
+/** A history entry, and its stream event queued for the end of the transaction (issue 10). */
+async function record(tx: Queryable, ticket: Ticket, at: number, by: string, action: string, status: Status, note?: string, details?: unknown) {
   await tx.query(`INSERT INTO ticket_history (ticket_id, at, by, action, status, note, details) VALUES ($1, to_timestamp($2 / 1000.0), $3, $4, $5, $6, $7)`, [
-    ticketId,
+    ticket.id,
     at,
     by,
     action,
@@ -74,6 +77,7 @@ async function record(tx: Queryable, ticketId: number, at: number, by: string, a
     note ?? null,
     details === undefined ? null : JSON.stringify(details),
   ])
+  queueStreamEvent(tx, ticketEvent(ticket, { at, by, action, note }))
 }
 
 export class TicketRepository {
@@ -104,7 +108,7 @@ export class TicketRepository {
       )
       if (!rows[0]) return { action: 'cleared', ticket: undefined }
       const ticket = await this.byId(tx, rows[0].id)
-      await record(tx, ticket.id, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
+      await record(tx, ticket, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
       return { action: 'cleared', ticket }
     }
     const { ticket, opened } = await this.raise(tx, { deviceId: d.deviceId, condition: d.condition, at: d.time }, draft, now, SYSTEM, d.detail)
@@ -118,7 +122,7 @@ export class TicketRepository {
     by: string,
     note?: string,
   ): Promise<Ticket> {
-    return this.db.transaction(async (tx) => (await this.raise(tx, fault, draft, this.clock.now(), by, note)).ticket)
+    return inStreamTransaction(this.db, async (tx) => (await this.raise(tx, fault, draft, this.clock.now(), by, note)).ticket)
   }
 
   /**
@@ -187,7 +191,7 @@ export class TicketRepository {
 
   /** Moves a ticket along its lifecycle; every change is in its history with who and when. */
   async transition(ref: string, t: TransitionRequest): Promise<Ticket> {
-    return this.db.transaction(async (tx) => {
+    return inStreamTransaction(this.db, async (tx) => {
       const { rows } = await tx.query<{ id: number; status: Status }>(
         `SELECT id, status FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'} FOR UPDATE`,
         [ref],
@@ -230,9 +234,10 @@ export class TicketRepository {
         ],
       )
       const { to: _to, by, note, ...details } = t
+      const ticket = await this.byId(tx, current.id)
       await record(
         tx,
-        current.id,
+        ticket,
         now,
         by,
         t.to === 'in_progress' && current.status === 'resolved' ? 'reopened' : t.to,
@@ -240,7 +245,6 @@ export class TicketRepository {
         note,
         Object.keys(details).length > 0 ? details : undefined,
       )
-      const ticket = await this.byId(tx, current.id)
       if (t.to === 'resolved') await this.onResolved(tx, ticket)
       return ticket
     })
@@ -255,8 +259,9 @@ export class TicketRepository {
       [deviceId, condition, time, now],
     )
     if (!rows[0]) return undefined
-    await record(tx, rows[0].id, now, by, 'occurrence', rows[0].status, note)
-    return this.byId(tx, rows[0].id)
+    const ticket = await this.byId(tx, rows[0].id)
+    await record(tx, ticket, now, by, 'occurrence', rows[0].status, note)
+    return ticket
   }
 
   private async byId(tx: Queryable, id: number): Promise<Ticket> {
@@ -288,7 +293,7 @@ export class TicketRepository {
     const ticket = await this.byId(tx, id)
     await record(
       tx,
-      id,
+      ticket,
       now,
       by,
       inserted ? 'opened' : 'occurrence',
