@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Backend, Options } from './options.js'
 import { root } from './options.js'
-import type { LatencyResult, StallResult } from './stream.js'
+import { stallPhase, type LatencyResult, type StallResult } from './stream.js'
 import type { TicketRunResult } from './tickets.js'
 
 export interface RunResult {
@@ -324,15 +324,16 @@ function renderTickets(lines: string[], cases: TicketCase[], o: Options, targets
 
 function renderStream(lines: string[], cases: StreamCase[], o: Options, targets: Target[]) {
   const s = o.sizes
+  const stall = stallPhase(s['stall-s'])
   lines.push(
     ``,
     `## Live stream (GET /ws/faults)`,
     ``,
-    `One run per case, each on a Faultline child of its own (fresh database). Telemetry is offered at QoS 0 on a 10 ms schedule from ${s.connections} devices of its own;` +
+    `One run per case, both on one Faultline child per backend (fresh database). Telemetry is offered at QoS 0 on a 10 ms schedule from ${s.connections} devices of its own;` +
       ` "written" is Faultline's \`faultline_rows_written_total\` over the same time ÷ 3. Faults are \`{"type":"fault","code":"E1"}\` at QoS 1, one per device (model BCD-516WDVL, in warranty), from devices connected beforehand.` +
       ` Latency: from each fault's publish until its \`detection.raised\` and its \`ticket.opened\` frame reach a WebSocket client in the benchmark process (the same clock).` +
-      ` Stall: telemetry and ${s['stall-fault-rate']} faults/s for ${s['stall-s'] + 5} s twice on the same Faultline, first with one healthy client, then with a second client that stops reading its socket` +
-      ` (ws \`pause()\`) for ${s['stall-s']} s from 2 s in; it then reads again, reconnects with \`after=<its last id>\` on a \`gap\` frame or a close, and must end with every event the healthy client got from its first id on.`,
+      ` Stall: telemetry and ${s['stall-fault-rate']} faults/s for ${stall.phaseS} s twice on the same Faultline, first with one healthy client, then with a second client that stops reading its socket` +
+      ` (ws \`pause()\`) for ${s['stall-s']} s from ${stall.leadS} s in; it then reads again, reconnects with \`after=<its last id>\` on a \`gap\` frame or a close, and must end with every event the healthy client got from its first id on.`,
   )
   for (const c of cases) {
     if (c.kind === 'latency') {

@@ -3,15 +3,10 @@
 // with `after=<the last id it holds>` (the contract's resume), so what it holds in the end can be checked for holes.
 // `pause()` stops reading the socket (the kernel buffers fill, then the server's per-socket buffer): a stalled client.
 import WebSocket from 'ws'
+import type { StreamEvent, StreamMessage } from '../src/stream/index.js'
 
-/** What the benchmark reads of a frame: stored events have an id; control frames (heartbeat, caught_up, gap) none. */
-export interface Frame {
-  id?: number
-  type: string
-  deviceId?: string
-  lastId?: number
-  firstMissedId?: number
-}
+/** A stored event as it arrived. */
+export type Arrived = StreamEvent & { receivedAt: number }
 
 export interface StreamClientOptions {
   httpPort: number
@@ -24,14 +19,16 @@ export class StreamClient {
   /** event id → when it arrived (performance.timeOrigin-based ms) */
   readonly arrivals = new Map<number, number>()
   /** every event frame, in arrival order */
-  readonly events: (Frame & { id: number; receivedAt: number })[] = []
+  readonly events: Arrived[] = []
   /** ids that arrived twice */
   duplicates = 0
   gaps = 0
   reconnects = 0
+  /** why the last reconnect failed, if it did */
+  failure?: Error
   /** the highest id held (what a resume asks to follow) */
   lastId: number
-  onEvent?: (e: Frame & { id: number; receivedAt: number }) => void
+  onEvent?: (e: Arrived) => void
   private ws?: WebSocket
   private closing = false
   private caughtUpWaiters: (() => void)[] = []
@@ -45,33 +42,34 @@ export class StreamClient {
     const query = after === undefined ? '' : `?after=${after}`
     const ws = new WebSocket(`ws://127.0.0.1:${this.o.httpPort}/ws/faults${query}`, { headers: { authorization: `Bearer ${this.o.token}` } })
     this.ws = ws
-    ws.on('message', (data) => this.receive(JSON.parse(data.toString()) as Frame))
+    ws.on('message', (data) => this.receive(JSON.parse(data.toString()) as StreamMessage))
     ws.on('close', () => {
-      if (!this.closing && this.ws === ws) void this.reconnect()
+      if (!this.closing && !this.failure && this.ws === ws) void this.reconnect()
     })
     return new Promise((resolve, reject) => {
-      ws.once('error', reject)
+      // A refused or broken socket also closes: the close reconnects, this only fails a connect still waiting.
+      ws.on('error', reject)
       this.caughtUpWaiters.push(resolve)
     })
   }
 
-  private receive(f: Frame) {
-    if (f.type === 'caught_up') {
-      for (const w of this.caughtUpWaiters.splice(0)) w()
-    } else if (f.type === 'gap') {
-      this.gaps++
-      void this.reconnect()
-    } else if (f.id !== undefined) {
+  private receive(m: StreamMessage) {
+    if ('id' in m) {
       const receivedAt = performance.timeOrigin + performance.now()
-      if (this.arrivals.has(f.id)) {
+      if (this.arrivals.has(m.id)) {
         this.duplicates++
         return
       }
-      this.arrivals.set(f.id, receivedAt)
-      this.lastId = Math.max(this.lastId, f.id)
-      const e = { ...f, id: f.id, receivedAt }
+      this.arrivals.set(m.id, receivedAt)
+      this.lastId = Math.max(this.lastId, m.id)
+      const e = { ...m, receivedAt }
       this.events.push(e)
       this.onEvent?.(e)
+    } else if (m.type === 'caught_up') {
+      for (const w of this.caughtUpWaiters.splice(0)) w()
+    } else if (m.type === 'gap') {
+      this.gaps++
+      void this.reconnect()
     }
   }
 
@@ -83,7 +81,11 @@ export class StreamClient {
     this.ws = undefined
     old?.removeAllListeners('close')
     old?.terminate()
-    await this.connect(this.lastId)
+    try {
+      await this.connect(this.lastId)
+    } catch (err) {
+      this.failure = err as Error
+    }
   }
 
   /** Stops reading the socket: what the server sends piles up in the kernel, then in its buffer for this client. */
@@ -100,6 +102,7 @@ export class StreamClient {
   async holds(id: number, timeoutMs: number): Promise<void> {
     const until = Date.now() + timeoutMs
     while (this.lastId < id) {
+      if (this.failure) throw this.failure
       if (Date.now() > until) throw new Error(`stream client: holds up to id ${this.lastId}, not ${id}, after ${timeoutMs} ms`)
       await new Promise((r) => setTimeout(r, 20))
     }

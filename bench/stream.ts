@@ -35,7 +35,7 @@ export async function latencyRun(
   let opened = 0
   const client = new StreamClient({ httpPort: fl.httpPort, token: o.token })
   client.onEvent = (e) => {
-    const i = e.deviceId === undefined ? undefined : index.get(e.deviceId)
+    const i = index.get(e.deviceId)
     if (i === undefined) return
     if (e.type === 'detection.raised' && Number.isNaN(raisedAt[i]!)) raisedAt[i] = e.receivedAt
     if (e.type === 'ticket.opened' && Number.isNaN(openedAt[i]!)) {
@@ -82,13 +82,17 @@ export interface StallResult {
   catchUpS: number
 }
 
+/** Lead-in and tail around the stall, the same in both phases: faults flow before it starts and after it ends. */
+export function stallPhase(stallS: number) {
+  const leadS = Math.min(2, stallS)
+  return { leadS, phaseS: leadS + stallS + Math.min(3, stallS) }
+}
+
 export async function stallRun(
   fl: ChildFaultline,
   o: BackgroundTelemetry & { stallS: number; faultRate: number; token: string; timeoutMs: number },
 ): Promise<StallResult> {
-  // Lead-in and tail around the stall, the same in both phases: faults flow before it starts and after it ends.
-  const leadS = 2
-  const phaseS = leadS + o.stallS + 3
+  const { leadS, phaseS } = stallPhase(o.stallS)
   const faultsPerPhase = Math.max(1, Math.round(o.faultRate * phaseS))
   const healthy = new StreamClient({ httpPort: fl.httpPort, token: o.token })
   await healthy.connect()
