@@ -72,9 +72,9 @@ export interface RawConnection {
   close(): Promise<void>
 }
 
-/** Connects as a device (username = client id = device id, password = its token) and waits for a successful CONNACK. */
-export async function connectRaw(port: number, id: string, token: string, onError?: (message: string) => void): Promise<RawConnection> {
-  const socket = net.connect({ port, host: '127.0.0.1', noDelay: true })
+/** Connects as a device (username = client id = device id, password = its token) and waits for a successful CONNACK; from `localAddress` if given (127.0.0.x). */
+export async function connectRaw(port: number, id: string, token: string, onError?: (message: string) => void, localAddress?: string): Promise<RawConnection> {
+  const socket = net.connect({ port, host: '127.0.0.1', noDelay: true, localAddress })
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve)
     socket.once('error', reject)

@@ -24,10 +24,12 @@ const SIZES = {
   'stream-fault-rate': [25, 20, 'faults a second in the stream latency case'],
   'stall-s': [60, 2, 'seconds the stalled stream client reads nothing'],
   'stall-fault-rate': [20, 10, 'faults a second while the stream client stalls (its events pile up)'],
+  'connect-devices': [50_000, 500, 'devices connected at once in the connections case (capped by the hard file limit)'],
+  'connect-api-s': [20, 3, 'seconds of API requests timed while they are connected'],
 } as const
 type Size = keyof typeof SIZES
 
-export const CASE_NAMES = ['ingest', 'tickets', 'stream'] as const
+export const CASE_NAMES = ['ingest', 'tickets', 'stream', 'connections'] as const
 export type CaseName = (typeof CASE_NAMES)[number]
 export type Backend = 'embedded' | 'server'
 

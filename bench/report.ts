@@ -2,6 +2,7 @@
 // ceiling of the same piece measured in the same run, and each of issue 13's and issue 10's targets, met or not.
 import os from 'node:os'
 import path from 'node:path'
+import type { ConnectionsResult } from './connections.js'
 import type { Backend, Options } from './options.js'
 import { root } from './options.js'
 import { stallPhase, type LatencyResult, type StallResult } from './stream.js'
@@ -67,11 +68,17 @@ export interface StallCase extends StreamOutcome {
 }
 export type StreamCase = LatencyCase | StallCase
 
+export interface ConnectionsCase extends Outcome {
+  backend: Backend
+  runs: ConnectionsResult[]
+}
+
 export interface Results {
   ceilings: CeilingCase[]
   ingest: IngestCase[]
   tickets: TicketCase[]
   stream: StreamCase[]
+  connections: ConnectionsCase[]
 }
 
 export const percentile = (xs: number[], p: number) => {
@@ -124,6 +131,7 @@ export function render(r: Results, meta: Meta): string {
   if (r.ingest.length > 0) renderIngest(lines, r.ingest, ceiling, o, targets)
   if (r.tickets.length > 0) renderTickets(lines, r.tickets, o, targets)
   if (r.stream.length > 0) renderStream(lines, r.stream, o, targets)
+  if (r.connections.length > 0) renderConnections(lines, r.connections, o, targets)
   if (targets.length > 0) {
     lines.push('', '## Targets', '', '| target | this run | met |', '| --- | ---: | :---: |')
     for (const t of targets) lines.push(`| ${t.what} | ${t.figure} | ${t.met === undefined ? '–' : t.met ? 'yes' : 'no'} |`)
@@ -383,5 +391,41 @@ function renderStream(lines: string[], cases: StreamCase[], o: Options, targets:
         met: r.missing === 0 && r.extra === 0,
       })
     }
+  }
+}
+
+function renderConnections(lines: string[], cases: ConnectionsCase[], o: Options, targets: Target[]) {
+  lines.push(
+    ``,
+    `## Connections`,
+    ``,
+    `${fmt(o.sizes['connect-devices'])} devices asked for, registered beforehand, connecting 200 at a time from loopback source addresses 127.0.0.2 and up (25,000 each), ` +
+      `from generator processes holding at most the hard file limit's worth of sockets each, with Faultline's soft file limit raised to its hard one; ` +
+      `each device then publishes one telemetry message every 10 s. RSS is Faultline's (preloaded probe) with every device registered and none connected, then its peak while all are connected; ` +
+      `the API is timed for ${o.sizes['connect-api-s']} s meanwhile, alternating GET /api/tickets?limit=25 and GET /api/devices/<id>, one at a time 20 ms apart. ` +
+      `When the hard limit on open files is lower than the devices asked for (an unprivileged process cannot raise it), the case connects what it allows and says so.`,
+    ``,
+    `| case | connected / asked | connects/s | RSS none → all connected | RSS a connection | API p50 / p99 / max while connected |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: |`,
+  )
+  for (const c of cases) {
+    const r = c.runs[0]
+    if (!r) {
+      lines.push(`| ${c.name} | – | – | – | – | ${outcome(c)} |`)
+      continue
+    }
+    const perConnKb = ((r.rssConnectedMb - r.rssBeforeMb) * 1024) / r.connected
+    const capped = r.connected + r.failed < r.asked ? ` (hard file limit ${fmt(r.fileLimit)})` : ''
+    lines.push(
+      `| ${c.name} | ${fmt(r.connected)} / ${fmt(r.asked)}${capped} | ${fmt(r.connectsPerS)} | ${fmt(r.rssBeforeMb)} → ${fmt(r.rssConnectedMb)} MB | ${perConnKb.toFixed(1)} KB | ${dist(r.apiMs)} |`,
+    )
+    const p99 = percentile(r.apiMs, 99)
+    targets.push({
+      what: `${c.backend}: 50,000 devices connected in ≤ 1 GiB RSS`,
+      figure: `${fmt(r.connected)} in ${fmt(r.rssConnectedMb)} MB`,
+      met: r.connected >= 50_000 ? r.rssConnectedMb <= 1024 : undefined,
+    })
+    targets.push({ what: `${c.backend}: ≥ 5,000 connections/s`, figure: `${fmt(r.connectsPerS)}/s`, met: r.connectsPerS >= 5_000 })
+    targets.push({ what: `${c.backend}: API p99 ≤ 100 ms while they are connected and publishing`, figure: `${p99.toFixed(0)} ms`, met: p99 <= 100 })
   }
 }

@@ -15,6 +15,7 @@ import path from 'node:path'
 import pg from 'pg'
 import { CHILD_API_TOKEN, spawnFaultline, type ChildFaultline } from '../test/support/child-faultline.js'
 import { bareBrokerCeiling, copyCeiling, telemetryRecords, writerCeiling } from './ceilings.js'
+import { connectionsRun, describeConnections, withRaisedFileLimit } from './connections.js'
 import { startGenerator, underTelemetry } from './generator.js'
 import { metrics } from './metrics.js'
 import { connectRaw, PINGRESP } from './mqtt-raw.js'
@@ -26,6 +27,7 @@ import {
   percentile,
   render,
   type CeilingCase,
+  type ConnectionsCase,
   type IngestCase,
   type LatencyCase,
   type Results,
@@ -50,16 +52,20 @@ interface Child extends ChildFaultline {
   probe(cmd: 'reset' | 'report'): Promise<ProbeReport | undefined>
 }
 
-async function startFaultlineChild(settings: Record<string, string>): Promise<Child> {
+async function startFaultlineChild(settings: Record<string, string>, o: { raiseFileLimit?: boolean } = {}): Promise<Child> {
   const profile = O.profile ? ['--cpu-prof', `--cpu-prof-dir=${O.profile}`] : []
   // BENCH_NODE_ARGS: extra node flags for the Faultline child (experiments: --max-old-space-size=..., --import ...)
   const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []
+  const nodeArgs = [...profile, ...extra]
+  const probe = path.join(root, 'bench/probe.ts')
   const fl = await spawnFaultline(settings, {
     timeoutMs: 90_000,
-    nodeArgs: [...profile, ...extra],
-    imports: [path.join(root, 'bench/probe.ts')],
+    nodeArgs,
+    imports: [probe],
     ipc: true,
     cwd: O.faultlineDir,
+    // The connections case: one descriptor per device socket.
+    ...(o.raiseFileLimit && { command: withRaisedFileLimit([process.execPath, ...nodeArgs, '--import', 'tsx', '--import', probe, 'src/main.ts']) }),
   })
   let probeWaiter: ((r: ProbeReport) => void) | undefined
   fl.process.on('message', (m: ProbeReport) => {
@@ -79,12 +85,12 @@ async function startFaultlineChild(settings: Record<string, string>): Promise<Ch
 }
 
 /** A Faultline child on a fresh database (server) or data dir (embedded) for `fn`, stopped and removed after it. */
-async function withFaultline<T>(server: ServerDb | undefined, fn: (fl: Child) => Promise<T>): Promise<T> {
+async function withFaultline<T>(server: ServerDb | undefined, fn: (fl: Child) => Promise<T>, o: { raiseFileLimit?: boolean } = {}): Promise<T> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'faultline-bench-'))
   let fl: Child | undefined
   try {
     const url = server ? await server.fresh() : undefined
-    fl = await startFaultlineChild({ FAULTLINE_DATA_DIR: dataDir, ...(url ? { DATABASE_URL: url } : {}) })
+    fl = await startFaultlineChild({ FAULTLINE_DATA_DIR: dataDir, ...(url ? { DATABASE_URL: url } : {}) }, o)
     return await fn(fl)
   } finally {
     await fl?.stop()
@@ -469,6 +475,19 @@ async function streamCases(backend: Backend, server: ServerDb | undefined): Prom
   return [latency, stall]
 }
 
+/** Many devices connected at once, one run on a Faultline of its own. */
+async function connectionsCase(backend: Backend, server: ServerDb | undefined): Promise<ConnectionsCase> {
+  const c: ConnectionsCase = { name: `${backend}, ${fmt(S['connect-devices'])} devices publishing every 10 s`, backend, runs: [] }
+  await repeat(
+    c,
+    1,
+    () =>
+      withFaultline(server, (fl) => connectionsRun(fl, { devices: S['connect-devices'], everyMs: 10_000, apiS: S['connect-api-s'] }), { raiseFileLimit: true }),
+    describeConnections,
+  )
+  return c
+}
+
 // ---- main --------------------------------------------------------------------------------------------------------
 async function main() {
   const started = Date.now()
@@ -476,7 +495,7 @@ async function main() {
   log(
     `Faultline benchmark${O.quick ? ' (--quick)' : ''}: ${os.cpus().length} × ${cpu}, Node ${process.version}, ${S.runs} run(s) per case, ${S.connections} connections`,
   )
-  const results: Results = { ceilings: [], ingest: [], tickets: [], stream: [] }
+  const results: Results = { ceilings: [], ingest: [], tickets: [], stream: [], connections: [] }
   let serverNote = ''
   const server = O.backends.includes('server') ? await serverDatabase() : undefined
   try {
@@ -489,11 +508,13 @@ async function main() {
         if (O.cases.includes('ingest')) for (const qos of O.qos) results.ingest.push({ name: `server QoS ${qos}`, backend, qos, runs: [], skipped: db })
         if (O.cases.includes('tickets')) results.tickets.push({ name: 'server', backend, kind: 'paced', runs: [], warnings: [], skipped: db })
         if (O.cases.includes('stream')) results.stream.push({ name: 'server', backend, kind: 'latency', runs: [], skipped: db })
+        if (O.cases.includes('connections')) results.connections.push({ name: 'server', backend, runs: [], skipped: db })
         continue
       }
       if (O.cases.includes('ingest')) results.ingest.push(...(await ingestCases(backend, db)))
       if (O.cases.includes('tickets')) results.tickets.push(...(await ticketCases(backend, db)))
       if (O.cases.includes('stream')) results.stream.push(...(await streamCases(backend, db)))
+      if (O.cases.includes('connections')) results.connections.push(await connectionsCase(backend, db))
     }
   } finally {
     if (typeof server === 'object') await server.cleanup()
@@ -507,7 +528,7 @@ async function main() {
     log(`written to ${path.relative(process.cwd(), O.out)}`)
   }
   // No thresholds: a target missed is a finding in the report, a case that crashed is a failure.
-  const failed = [...results.ceilings, ...results.ingest, ...results.tickets, ...results.stream].filter((c) => c.failed)
+  const failed = [...results.ceilings, ...results.ingest, ...results.tickets, ...results.stream, ...results.connections].filter((c) => c.failed)
   if (failed.length > 0) {
     log(`bench: ${failed.length} case(s) failed: ${failed.map((c) => c.name).join('; ')}`)
     process.exitCode = 1
