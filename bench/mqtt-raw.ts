@@ -1,5 +1,5 @@
 // MQTT 3.1.1 by hand over raw TCP sockets, for the benchmark's load generators: packets are built with a few
-// buffer writes, not a client library, so the generator stays cheap (ceilings.md: mqtt.js publishers bind
+// buffer writes, not a client library, so the generator stays cheap (measured: mqtt.js publishers bind
 // before aedes does). Only small packets come back from the broker (CONNACK, PUBACK, PINGRESP).
 import net from 'node:net'
 import mqttPacket from 'mqtt-packet'
