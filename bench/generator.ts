@@ -109,7 +109,11 @@ const ROWS_PER_MESSAGE = 3
 const now = () => performance.timeOrigin + performance.now()
 const rowsWritten = async (fl: ChildFaultline) => (await metrics(fl.httpPort))['faultline_rows_written_total'] ?? 0
 
-/** Telemetry offered while `during` runs: what was offered and what Faultline wrote meanwhile (all rows ÷ 3), msg/s. */
+/**
+ * Telemetry offered while `during` runs: what was offered, and what Faultline wrote (all rows ÷ 3) from the first
+ * publish until it has written every row offered (or wrote nothing more for 2 s), msg/s. Timed to the last row, not
+ * to the end of `during`: Faultline may be seconds behind, and a short window would count its lag as lost throughput.
+ */
 export async function underTelemetry<T>(fl: ChildFaultline, load: BackgroundTelemetry, prefix: string, during: () => Promise<T>) {
   const telemetry = await offeredTelemetry(fl, { prefix, connections: load.connections, ratePerS: load.telemetryRate })
   try {
@@ -118,8 +122,15 @@ export async function underTelemetry<T>(fl: ChildFaultline, load: BackgroundTele
     const run = telemetry.run()
     const result = await during()
     const sent = await run.stop()
-    const rows = (await rowsWritten(fl)) - rows0
-    const seconds = (now() - t0) / 1000
+    let rows = (await rowsWritten(fl)) - rows0
+    let movedAt = now()
+    while (rows < sent.messages * ROWS_PER_MESSAGE && now() - movedAt < 2_000) {
+      await new Promise((r) => setTimeout(r, 100))
+      const latest = (await rowsWritten(fl)) - rows0
+      if (latest > rows) movedAt = now()
+      rows = latest
+    }
+    const seconds = (movedAt - t0) / 1000
     return { result, offeredMsgsPerS: sent.messages / sent.seconds, writtenMsgsPerS: rows / ROWS_PER_MESSAGE / seconds }
   } finally {
     await telemetry.close()

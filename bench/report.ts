@@ -341,7 +341,9 @@ function renderStream(lines: string[], cases: StreamCase[], o: Options, targets:
       ` "written" is Faultline's \`faultline_rows_written_total\` over the same time ÷ 3. Faults are \`{"type":"fault","code":"E1"}\` at QoS 1, one per device (model BCD-516WDVL, in warranty), from devices connected beforehand.` +
       ` Latency: from each fault's publish until its \`detection.raised\` and its \`ticket.opened\` frame reach a WebSocket client in the benchmark process (the same clock).` +
       ` Stall: telemetry and ${s['stall-fault-rate']} faults/s for ${stall.phaseS} s twice on the same Faultline, first with one healthy client, then with a second client that stops reading its socket` +
-      ` (ws \`pause()\`) for ${s['stall-s']} s from ${stall.leadS} s in; it then reads again, reconnects with \`after=<its last id>\` on a \`gap\` frame or a close, and must end with every event the healthy client got from its first id on.`,
+      ` (ws \`pause()\`) for ${s['stall-s']} s from ${stall.leadS} s in; then, as a client that slept, it drops its socket unread and reconnects with \`after=<the last id it holds>\`` +
+      ` (and again on any \`gap\` frame or close), and must end with every event the healthy client got from its first id on. "caught up" is from that reconnect until its \`caught_up\` frame;` +
+      ` "gaps" are the \`gap\` frames Faultline sent during the phase (\`faultline_stream_gaps_total\`: the stalled socket overflowed its buffer).`,
   )
   for (const c of cases) {
     if (c.kind === 'latency') {
@@ -367,7 +369,7 @@ function renderStream(lines: string[], cases: StreamCase[], o: Options, targets:
     } else {
       lines.push(
         ``,
-        `| case | written without / with the stalled client | ratio | events held / expected | missing / extra / twice | gaps / reconnects | caught up after the stall |`,
+        `| case | written without / with the stalled client | ratio | events held / expected | missing / extra / twice | gaps / reconnects | caught up |`,
         `| --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
       )
       const r = c.runs[0]

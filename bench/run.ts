@@ -469,7 +469,7 @@ async function streamCases(backend: Backend, server: ServerDb | undefined): Prom
       () => stallRun(fl, { ...background, stallS: S['stall-s'], faultRate: S['stall-fault-rate'] }),
       (r) =>
         `written ${fmt(r.without.writtenMsgsPerS)} msg/s without, ${fmt(r.with.writtenMsgsPerS)} with the stalled client; ` +
-        `it holds ${r.expected - r.missing}/${r.expected} events (${r.extra} extra, ${r.duplicates} twice) after ${r.gaps} gap(s), ${r.reconnects} reconnect(s), caught up ${r.catchUpS.toFixed(1)} s after the stall`,
+        `it holds ${r.expected - r.missing}/${r.expected} events (${r.extra} extra, ${r.duplicates} twice) after ${r.gaps} gap(s) and ${r.reconnects} reconnect(s), caught up ${r.catchUpS.toFixed(1)} s after reconnecting`,
     )
   }).catch((err: Error) => (latency.failed ??= err.message)) // Faultline did not start or stop
   return [latency, stall]

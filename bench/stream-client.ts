@@ -1,7 +1,8 @@
 // A /ws/faults client for the benchmark, as a duty engineer's screen would be one: it keeps every event frame
 // with the time it arrived, and when the server says it fell behind (`gap`) or closes the socket, it reconnects
 // with `after=<the last id it holds>` (the contract's resume), so what it holds in the end can be checked for holes.
-// `pause()` stops reading the socket (the kernel buffers fill, then the server's per-socket buffer): a stalled client.
+// `pause()` stops reading the socket (the kernel buffers fill, then the server's per-socket buffer): a stalled client,
+// which comes back with `reconnect()`.
 import WebSocket from 'ws'
 import type { StreamEvent, StreamMessage } from '../src/stream/index.js'
 
@@ -22,7 +23,6 @@ export class StreamClient {
   readonly events: Arrived[] = []
   /** ids that arrived twice */
   duplicates = 0
-  gaps = 0
   reconnects = 0
   /** why the last reconnect failed, if it did */
   failure?: Error
@@ -68,18 +68,19 @@ export class StreamClient {
     } else if (m.type === 'caught_up') {
       for (const w of this.caughtUpWaiters.splice(0)) w()
     } else if (m.type === 'gap') {
-      this.gaps++
       void this.reconnect()
     }
   }
 
-  /** The contract's catch-up: drop this socket and reconnect after the last id held. */
-  private async reconnect() {
+  /** The contract's catch-up: drop this socket (and whatever it has not read) and reconnect after the last id held. */
+  async reconnect(): Promise<void> {
     if (this.closing) return
     this.reconnects++
     const old = this.ws
     this.ws = undefined
+    // Frames the old socket still had parsed must not arrive after the resume's backfill (they would count twice).
     old?.removeAllListeners('close')
+    old?.removeAllListeners('message')
     old?.terminate()
     try {
       await this.connect(this.lastId)
@@ -91,11 +92,6 @@ export class StreamClient {
   /** Stops reading the socket: what the server sends piles up in the kernel, then in its buffer for this client. */
   pause() {
     this.ws?.pause()
-  }
-
-  /** Reads the socket again. */
-  read() {
-    this.ws?.resume()
   }
 
   /** Resolves once it holds every id up to `id` (after any gap's reconnect). */

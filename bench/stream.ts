@@ -7,6 +7,7 @@
 //    stalled client, resuming from its last id, must end with every event the healthy one got (no hole).
 import type { ChildFaultline } from '../test/support/child-faultline.js'
 import { underTelemetry, type BackgroundTelemetry } from './generator.js'
+import { metrics } from './metrics.js'
 import { StreamClient } from './stream-client.js'
 import { faultDevices, publishFaults } from './tickets.js'
 
@@ -76,9 +77,10 @@ export interface StallResult {
   missing: number
   extra: number
   duplicates: number
+  /** gap frames Faultline sent meanwhile (faultline_stream_gaps_total): the stalled client overflowed its buffer */
   gaps: number
   reconnects: number
-  /** from the end of the stall until the stalled client held every event, s */
+  /** from the end of the stall until the stalled client's resume had sent the backfill (caught_up), s */
   catchUpS: number
 }
 
@@ -117,20 +119,22 @@ export async function stallRun(
     stalled = new StreamClient({ httpPort: fl.httpPort, token: o.token, after: healthy.lastId })
     await stalled.connect()
     const firstId = healthy.lastId + 1
-    let stallEnd = 0
-    let target = 0
+    let catchUpS = NaN
+    const gaps0 = await serverGaps(fl)
     const withStall = await phase('sb', async () => {
       await sleep(leadS * 1000)
       stalled!.pause()
       await sleep(o.stallS * 1000)
-      stallEnd = now()
-      target = healthy.lastId
-      stalled!.read()
+      // Back after the stall, as a client that slept does: whatever its socket holds unread is dropped, and it
+      // resumes from storage after the last id it holds (the contract's catch-up), while the faults go on.
+      const back = now()
+      await stalled!.reconnect()
+      if (stalled!.failure) throw stalled!.failure
+      catchUpS = (now() - back) / 1000
     })
+    const gaps = (await serverGaps(fl)) - gaps0
     await quiet(healthy)
     await stalled.holds(healthy.lastId, o.timeoutMs)
-    // From the end of the stall until it held what the healthy client had by then.
-    const catchUpS = Math.max(0, ((stalled.arrivals.get(target) ?? NaN) - stallEnd) / 1000)
     const expectedIds = [...healthy.arrivals.keys()].filter((id) => id >= firstId)
     const held = new Set(stalled.arrivals.keys())
     const missing = expectedIds.filter((id) => !held.has(id)).length
@@ -143,7 +147,7 @@ export async function stallRun(
       missing,
       extra: [...held].filter((id) => !expected.has(id)).length,
       duplicates: stalled.duplicates,
-      gaps: stalled.gaps,
+      gaps,
       reconnects: stalled.reconnects,
       catchUpS,
     }
@@ -152,6 +156,8 @@ export async function stallRun(
     healthy.close()
   }
 }
+
+const serverGaps = async (fl: ChildFaultline) => (await metrics(fl.httpPort))['faultline_stream_gaps_total'] ?? 0
 
 /** Until the client has had no event for a second: the tickets behind the last faults are out. */
 async function quiet(client: StreamClient) {
