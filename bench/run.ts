@@ -52,20 +52,16 @@ interface Child extends ChildFaultline {
   probe(cmd: 'reset' | 'report'): Promise<ProbeReport | undefined>
 }
 
-async function startFaultlineChild(settings: Record<string, string>, o: { raiseFileLimit?: boolean } = {}): Promise<Child> {
+async function startFaultlineChild(settings: Record<string, string>): Promise<Child> {
   const profile = O.profile ? ['--cpu-prof', `--cpu-prof-dir=${O.profile}`] : []
   // BENCH_NODE_ARGS: extra node flags for the Faultline child (experiments: --max-old-space-size=..., --import ...)
   const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []
-  const nodeArgs = [...profile, ...extra]
-  const probe = path.join(root, 'bench/probe.ts')
   const fl = await spawnFaultline(settings, {
     timeoutMs: 90_000,
-    nodeArgs,
-    imports: [probe],
-    ipc: true,
     cwd: O.faultlineDir,
-    // The connections case: one descriptor per device socket.
-    ...(o.raiseFileLimit && { command: withRaisedFileLimit([process.execPath, ...nodeArgs, '--import', 'tsx', '--import', probe, 'src/main.ts']) }),
+    ipc: true,
+    // With its soft file limit raised to the hard one: the connections case holds one descriptor per device.
+    command: withRaisedFileLimit([process.execPath, ...profile, ...extra, '--import', 'tsx', '--import', path.join(root, 'bench/probe.ts'), 'src/main.ts']),
   })
   let probeWaiter: ((r: ProbeReport) => void) | undefined
   fl.process.on('message', (m: ProbeReport) => {
@@ -84,16 +80,55 @@ async function startFaultlineChild(settings: Record<string, string>, o: { raiseF
   })
 }
 
-/** A Faultline child on a fresh database (server) or data dir (embedded) for `fn`, stopped and removed after it. */
-async function withFaultline<T>(server: ServerDb | undefined, fn: (fl: Child) => Promise<T>, o: { raiseFileLimit?: boolean } = {}): Promise<T> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'faultline-bench-'))
-  let fl: Child | undefined
-  try {
-    const url = server ? await server.fresh() : undefined
-    fl = await startFaultlineChild({ FAULTLINE_DATA_DIR: dataDir, ...(url ? { DATABASE_URL: url } : {}) }, o)
-    return await fn(fl)
-  } finally {
-    await fl?.stop()
+interface Started {
+  fl: Child
+  /** the server database it runs on (undefined: embedded) */
+  url: string | undefined
+  dataDir: string
+}
+
+/**
+ * The Faultline children of one backend's cases: a fresh one (fresh database or data dir) for every run, so no run
+ * inherits another's state; with --quick, one for every case of the backend, since starting a child (tsx, the
+ * engine, migrations) would be most of a quick run. Device ids differ between cases, so they can share one.
+ */
+class Faultlines {
+  private shared?: Promise<Started>
+  constructor(private readonly server: ServerDb | undefined) {}
+
+  async use<T>(fn: (fl: Child, url: string | undefined) => Promise<T>): Promise<T> {
+    if (O.quick) {
+      this.shared ??= this.start()
+      const { fl, url } = await this.shared
+      return fn(fl, url)
+    }
+    const started = await this.start()
+    try {
+      return await fn(started.fl, started.url)
+    } finally {
+      await this.stop(started)
+    }
+  }
+
+  async close() {
+    const shared = await this.shared?.catch(() => undefined)
+    if (shared) await this.stop(shared)
+  }
+
+  private async start(): Promise<Started> {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'faultline-bench-'))
+    try {
+      const url = this.server ? await this.server.fresh() : undefined
+      const fl = await startFaultlineChild({ FAULTLINE_DATA_DIR: dataDir, ...(url ? { DATABASE_URL: url } : {}) })
+      return { fl, url, dataDir }
+    } catch (err) {
+      rmSync(dataDir, { recursive: true, force: true })
+      throw err
+    }
+  }
+
+  private async stop({ fl, dataDir }: Started) {
+    await fl.stop()
     rmSync(dataDir, { recursive: true, force: true })
   }
 }
@@ -125,10 +160,10 @@ async function startPinger(port: number, id: string, token: string) {
 }
 
 // ---- one ingest run ----------------------------------------------------------------------------------------------
-async function ingestRun(fl: Child, backend: Backend, qos: 0 | 1, countRows: () => Promise<number>): Promise<RunResult> {
+async function ingestRun(fl: Child, backend: Backend, qos: 0 | 1, prefix: string, countRows: () => Promise<number>): Promise<RunResult> {
   const load = startGenerator()
   try {
-    const ids = Array.from({ length: S.connections + 1 }, (_, i) => `bench-${String(i).padStart(4, '0')}`)
+    const ids = Array.from({ length: S.connections + 1 }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`)
     const tokens = await Promise.all(ids.map((id) => fl.registerDevice(id, { serial: `BENCH-${id}` })))
     const perConnection = Math.floor(S[`${backend}-messages`] / S.connections)
     const messages = perConnection * S.connections
@@ -199,14 +234,12 @@ async function ingestRun(fl: Child, backend: Backend, qos: 0 | 1, countRows: () 
 
 // ---- databases ---------------------------------------------------------------------------------------------------
 /** Rows in the telemetry table, through the API: per device, one 1-day bucket per metric with its count. */
-function embeddedRowCounter(getChild: () => Child | undefined) {
+function embeddedRowCounter(fl: Child, prefix: string) {
   return async () => {
-    const fl = getChild()
-    if (!fl) return 0
     let total = 0
     for (let i = 1; i <= S.connections; i++) {
-      const res = await fl.api('GET', `/api/devices/bench-${String(i).padStart(4, '0')}/telemetry?bucket=1d&limit=1000`)
-      for (const p of res.body.points as { count: number }[]) total += p.count
+      const res = await fl.api('GET', `/api/devices/${prefix}-${String(i).padStart(4, '0')}/telemetry?bucket=1d&limit=1000`)
+      for (const p of (res.body.points ?? []) as { count: number }[]) total += p.count
     }
     return total
   }
@@ -274,15 +307,13 @@ async function serverDatabase(): Promise<ServerDb | string> {
   }
 }
 
-async function serverRowCounter(url: string) {
+function serverRowCounter(url: string, prefix: string) {
   return async () => {
     const c = new pg.Client({ connectionString: url })
     await c.connect()
     try {
-      const { rows } = await c.query<{ n: string }>(`SELECT count(*) AS n FROM telemetry WHERE device_id LIKE 'bench-%'`)
+      const { rows } = await c.query<{ n: string }>(`SELECT count(*) AS n FROM telemetry WHERE device_id LIKE $1`, [`${prefix}-%`])
       return Number(rows[0]!.n)
-    } catch {
-      return 0 // before the first start: no table yet
     } finally {
       await c.end()
     }
@@ -355,28 +386,18 @@ async function ceilingCases(backends: Backend[], server: ServerDb | string | und
   return cases
 }
 
-async function ingestCases(backend: Backend, server: ServerDb | undefined): Promise<IngestCase[]> {
+async function ingestCases(backend: Backend, faultlines: Faultlines): Promise<IngestCase[]> {
   const cases: IngestCase[] = []
   for (const qos of O.qos) {
     const c: IngestCase = { name: `${backend} QoS ${qos}`, backend, qos, runs: [] }
     cases.push(c)
+    const prefix = `bench${qos}`
     await repeat(
       c,
       S.runs,
-      async () => {
+      () =>
         // The embedded database is only reachable through Faultline: count through its API.
-        let current: Child | undefined
-        const url = server ? await server.fresh() : undefined
-        const counter = url ? await serverRowCounter(url) : embeddedRowCounter(() => current)
-        const dataDir = mkdtempSync(path.join(os.tmpdir(), 'faultline-bench-'))
-        try {
-          current = await startFaultlineChild({ FAULTLINE_DATA_DIR: dataDir, ...(url ? { DATABASE_URL: url } : {}) })
-          return await ingestRun(current, backend, qos, counter)
-        } finally {
-          await current?.stop()
-          rmSync(dataDir, { recursive: true, force: true })
-        }
-      },
+        faultlines.use((fl, url) => ingestRun(fl, backend, qos, prefix, url ? serverRowCounter(url, prefix) : embeddedRowCounter(fl, prefix))),
       (r) =>
         `${fmt(r.msgsPerS)} msg/s, ${fmt(r.rowsPerS)} rows/s in ${r.seconds.toFixed(1)} s; ` +
         `accepted ${fmt(r.acceptMsgsPerS)} msg/s; event-loop p99 ${r.eldP99.toFixed(1)} ms, ping p99 ${r.pingP99.toFixed(1)} ms; ` +
@@ -387,7 +408,7 @@ async function ingestCases(backend: Backend, server: ServerDb | undefined): Prom
 }
 
 /** One Faultline per run: the paced faults idle, the same under background telemetry, then the storm from as many other devices. */
-async function ticketCases(backend: Backend, server: ServerDb | undefined): Promise<TicketCase[]> {
+async function ticketCases(backend: Backend, faultlines: Faultlines): Promise<TicketCase[]> {
   const paced = { devices: S['ticket-devices'], ratePerS: S['ticket-rate'], timeoutMs: 30_000 }
   const background = { telemetryRate: S['background-rate'], connections: S.connections }
   const idle: TicketCase = { name: `${backend}, ${fmt(paced.devices)} faults at ${paced.ratePerS}/s`, backend, kind: 'paced', runs: [], warnings: [] }
@@ -403,13 +424,13 @@ async function ticketCases(backend: Backend, server: ServerDb | undefined): Prom
   for (let r = 0; r < S['ticket-runs']; r++) {
     let current = idle
     try {
-      await withFaultline(server, async (fl) => {
+      await faultlines.use(async (fl) => {
         try {
-          const p = await ticketRun(fl, { prefix: 'tk', ...paced })
+          const p = await ticketRun(fl, { prefix: `tk${r}`, ...paced })
           idle.runs.push(p)
           log(`  ${idle.name} run ${r + 1}: ${describeTickets(p)}`)
           current = loaded
-          const l = await underTelemetry(fl, background, 'tkbg', () => ticketRun(fl, { prefix: 'tl', ...paced }))
+          const l = await underTelemetry(fl, background, `tb${r}`, () => ticketRun(fl, { prefix: `tl${r}`, ...paced }))
           loaded.runs.push(l.result)
           loaded.background!.push({ offered: l.offeredMsgsPerS, written: l.writtenMsgsPerS })
           log(
@@ -417,7 +438,7 @@ async function ticketCases(backend: Backend, server: ServerDb | undefined): Prom
           )
           current = storm
           const s = await ticketRun(fl, {
-            prefix: 'st',
+            prefix: `st${r}`,
             devices: S['storm-devices'],
             ratePerS: S['storm-devices'],
             timeoutMs: 60_000,
@@ -439,7 +460,7 @@ async function ticketCases(backend: Backend, server: ServerDb | undefined): Prom
 }
 
 /** The live stream, one run each on one Faultline: latency under telemetry, then a stalled client. */
-async function streamCases(backend: Backend, server: ServerDb | undefined): Promise<StreamCase[]> {
+async function streamCases(backend: Backend, faultlines: Faultlines): Promise<StreamCase[]> {
   const background = { telemetryRate: S['background-rate'], connections: S.connections, token: CHILD_API_TOKEN, timeoutMs: 60_000 }
   const latency: LatencyCase = {
     kind: 'latency',
@@ -454,35 +475,36 @@ async function streamCases(backend: Backend, server: ServerDb | undefined): Prom
     runs: [],
   }
   const ms = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(0)} / p99 ${percentile(xs, 99).toFixed(0)} / max ${Math.max(...xs).toFixed(0)} ms`
-  await withFaultline(server, async (fl) => {
-    await repeat(
-      latency,
-      1,
-      () => latencyRun(fl, { ...background, faults: S['stream-faults'], faultRate: S['stream-fault-rate'] }),
-      (r) =>
-        `${r.raisedMs.length}/${r.faults} detection.raised ${ms(r.raisedMs)}; ${r.openedMs.length}/${r.faults} ticket.opened ${ms(r.openedMs)}; ` +
-        `telemetry offered ${fmt(r.offeredMsgsPerS)}, written ${fmt(r.writtenMsgsPerS)} msg/s`,
-    )
-    await repeat(
-      stall,
-      1,
-      () => stallRun(fl, { ...background, stallS: S['stall-s'], faultRate: S['stall-fault-rate'] }),
-      (r) =>
-        `written ${fmt(r.without.writtenMsgsPerS)} msg/s without, ${fmt(r.with.writtenMsgsPerS)} with the stalled client; ` +
-        `it holds ${r.expected - r.missing}/${r.expected} events (${r.extra} extra, ${r.duplicates} twice) after ${r.gaps} gap(s) and ${r.reconnects} reconnect(s), caught up ${r.catchUpS.toFixed(1)} s after reconnecting`,
-    )
-  }).catch((err: Error) => (latency.failed ??= err.message)) // Faultline did not start or stop
+  await faultlines
+    .use(async (fl) => {
+      await repeat(
+        latency,
+        1,
+        () => latencyRun(fl, { ...background, faults: S['stream-faults'], faultRate: S['stream-fault-rate'] }),
+        (r) =>
+          `${r.raisedMs.length}/${r.faults} detection.raised ${ms(r.raisedMs)}; ${r.openedMs.length}/${r.faults} ticket.opened ${ms(r.openedMs)}; ` +
+          `telemetry offered ${fmt(r.offeredMsgsPerS)}, written ${fmt(r.writtenMsgsPerS)} msg/s`,
+      )
+      await repeat(
+        stall,
+        1,
+        () => stallRun(fl, { ...background, stallS: S['stall-s'], faultRate: S['stall-fault-rate'] }),
+        (r) =>
+          `written ${fmt(r.without.writtenMsgsPerS)} msg/s without, ${fmt(r.with.writtenMsgsPerS)} with the stalled client; ` +
+          `it holds ${r.expected - r.missing}/${r.expected} events (${r.extra} extra, ${r.duplicates} twice) after ${r.gaps} gap(s) and ${r.reconnects} reconnect(s), caught up ${r.catchUpS.toFixed(1)} s after reconnecting`,
+      )
+    })
+    .catch((err: Error) => (latency.failed ??= err.message)) // Faultline did not start or stop
   return [latency, stall]
 }
 
 /** Many devices connected at once, one run on a Faultline of its own. */
-async function connectionsCase(backend: Backend, server: ServerDb | undefined): Promise<ConnectionsCase> {
+async function connectionsCase(backend: Backend, faultlines: Faultlines): Promise<ConnectionsCase> {
   const c: ConnectionsCase = { name: `${backend}, ${fmt(S['connect-devices'])} devices publishing every 10 s`, backend, runs: [] }
   await repeat(
     c,
     1,
-    () =>
-      withFaultline(server, (fl) => connectionsRun(fl, { devices: S['connect-devices'], everyMs: 10_000, apiS: S['connect-api-s'] }), { raiseFileLimit: true }),
+    () => faultlines.use((fl) => connectionsRun(fl, { devices: S['connect-devices'], everyMs: 10_000, apiS: S['connect-api-s'] })),
     describeConnections,
   )
   return c
@@ -511,10 +533,15 @@ async function main() {
         if (O.cases.includes('connections')) results.connections.push({ name: 'server', backend, runs: [], skipped: db })
         continue
       }
-      if (O.cases.includes('ingest')) results.ingest.push(...(await ingestCases(backend, db)))
-      if (O.cases.includes('tickets')) results.tickets.push(...(await ticketCases(backend, db)))
-      if (O.cases.includes('stream')) results.stream.push(...(await streamCases(backend, db)))
-      if (O.cases.includes('connections')) results.connections.push(await connectionsCase(backend, db))
+      const faultlines = new Faultlines(db)
+      try {
+        if (O.cases.includes('ingest')) results.ingest.push(...(await ingestCases(backend, faultlines)))
+        if (O.cases.includes('tickets')) results.tickets.push(...(await ticketCases(backend, faultlines)))
+        if (O.cases.includes('stream')) results.stream.push(...(await streamCases(backend, faultlines)))
+        if (O.cases.includes('connections')) results.connections.push(await connectionsCase(backend, faultlines))
+      } finally {
+        await faultlines.close()
+      }
     }
   } finally {
     if (typeof server === 'object') await server.cleanup()
