@@ -22,7 +22,12 @@ const PER_ADDRESS = 25_000
 export const hardFileLimit = () => Number(execFileSync('sh', ['-c', 'ulimit -Hn']).toString().trim()) || 1024
 
 /** A command line run with its soft file limit raised to the hard one. */
-export const withRaisedFileLimit = (command: string[]): [string, ...string[]] => ['sh', '-c', 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"', ...command]
+export const withRaisedFileLimit = (command: string[]): [string, ...string[]] => [
+  'sh',
+  '-c',
+  'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"',
+  ...command,
+]
 
 /** Devices the case can hold: Faultline holds one descriptor per connection. */
 export const connectableDevices = (asked: number) => Math.min(asked, hardFileLimit() - SPARE_FDS)
