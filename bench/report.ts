@@ -339,7 +339,8 @@ function renderStream(lines: string[], cases: StreamCase[], o: Options, targets:
     ``,
     `One run per case, both on one Faultline child per backend (fresh database). Telemetry is offered at QoS 0 on a 10 ms schedule from ${s.connections} devices of its own;` +
       ` "written" is Faultline's \`faultline_rows_written_total\` over the same time ÷ 3. Faults are \`{"type":"fault","code":"E1"}\` at QoS 1, one per device (model BCD-516WDVL, in warranty), from devices connected beforehand.` +
-      ` Latency: from each fault's publish until its \`detection.raised\` and its \`ticket.opened\` frame reach a WebSocket client in the benchmark process (the same clock).` +
+      ` Latency: from each fault's publish until its \`detection.raised\` and its \`ticket.opened\` frame reach a WebSocket client in the benchmark process (the same clock);` +
+      ` "publish → received" is until the event's \`at\` (Faultline's receive time, the fault carrying no ts), which splits the latency into getting in and what follows.` +
       ` Stall: telemetry and ${s['stall-fault-rate']} faults/s for ${stall.phaseS} s twice on the same Faultline, first with one healthy client, then with a second client that stops reading its socket` +
       ` (ws \`pause()\`) for ${s['stall-s']} s from ${stall.leadS} s in; then, as a client that slept, it drops its socket unread and reconnects with \`after=<the last id it holds>\`` +
       ` (and again on any \`gap\` frame or close), and must end with every event the healthy client got from its first id on. "caught up" is from that reconnect until its \`caught_up\` frame;` +
@@ -349,16 +350,17 @@ function renderStream(lines: string[], cases: StreamCase[], o: Options, targets:
     if (c.kind === 'latency') {
       lines.push(
         ``,
-        `| case | detection.raised seen | publish → detection.raised p50 / p99 / max | ticket.opened seen | publish → ticket.opened p50 / p99 / max | telemetry offered / written |`,
-        `| --- | ---: | ---: | ---: | ---: | ---: |`,
+        `| case | detection.raised seen | publish → detection.raised p50 / p99 / max | ticket.opened seen | publish → ticket.opened p50 / p99 / max | publish → received (event's at) p50 / p99 | telemetry offered / written |`,
+        `| --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
       )
       const r = c.runs[0]
       if (!r) {
-        lines.push(`| ${c.name} | – | – | – | – | ${outcome(c)} |`)
+        lines.push(`| ${c.name} | – | – | – | – | – | ${outcome(c)} |`)
         continue
       }
       lines.push(
-        `| ${c.name} | ${r.raisedMs.length} / ${r.faults} | ${dist(r.raisedMs)} | ${r.openedMs.length} / ${r.faults} | ${dist(r.openedMs)} | ${fmt(r.offeredMsgsPerS)} / ${fmt(r.writtenMsgsPerS)} msg/s |`,
+        `| ${c.name} | ${r.raisedMs.length} / ${r.faults} | ${dist(r.raisedMs)} | ${r.openedMs.length} / ${r.faults} | ${dist(r.openedMs)} | ` +
+          `${ms(r.receivedMs, 50)} / ${ms(r.receivedMs, 99)} ms | ${fmt(r.offeredMsgsPerS)} / ${fmt(r.writtenMsgsPerS)} msg/s |`,
       )
       const p99 = percentile(r.raisedMs, 99)
       targets.push({

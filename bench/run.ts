@@ -483,7 +483,7 @@ async function streamCases(backend: Backend, faultlines: Faultlines): Promise<St
         () => latencyRun(fl, { ...background, faults: S['stream-faults'], faultRate: S['stream-fault-rate'] }),
         (r) =>
           `${r.raisedMs.length}/${r.faults} detection.raised ${ms(r.raisedMs)}; ${r.openedMs.length}/${r.faults} ticket.opened ${ms(r.openedMs)}; ` +
-          `telemetry offered ${fmt(r.offeredMsgsPerS)}, written ${fmt(r.writtenMsgsPerS)} msg/s`,
+          `publish → received ${ms(r.receivedMs)}; telemetry offered ${fmt(r.offeredMsgsPerS)}, written ${fmt(r.writtenMsgsPerS)} msg/s`,
       )
       await repeat(
         stall,

@@ -20,6 +20,8 @@ export interface LatencyResult {
   raisedMs: number[]
   /** publish → ticket.opened frame, ms */
   openedMs: number[]
+  /** publish → the detection's `at` (the fault carries no ts: Faultline's receive time, its clock on this machine), ms */
+  receivedMs: number[]
   /** telemetry the generator offered and Faultline wrote meanwhile, msg/s */
   offeredMsgsPerS: number
   writtenMsgsPerS: number
@@ -33,12 +35,16 @@ export async function latencyRun(
   const index = new Map(devices.ids.map((id, i) => [id, i]))
   const raisedAt = new Array<number>(o.faults).fill(NaN)
   const openedAt = new Array<number>(o.faults).fill(NaN)
+  const happenedAt = new Array<number>(o.faults).fill(NaN)
   let opened = 0
   const client = new StreamClient({ httpPort: fl.httpPort, token: o.token })
   client.onEvent = (e) => {
     const i = index.get(e.deviceId)
     if (i === undefined) return
-    if (e.type === 'detection.raised' && Number.isNaN(raisedAt[i]!)) raisedAt[i] = e.receivedAt
+    if (e.type === 'detection.raised' && Number.isNaN(raisedAt[i]!)) {
+      raisedAt[i] = e.receivedAt
+      happenedAt[i] = Date.parse(e.at)
+    }
     if (e.type === 'ticket.opened' && Number.isNaN(openedAt[i]!)) {
       openedAt[i] = e.receivedAt
       opened++
@@ -53,7 +59,7 @@ export async function latencyRun(
     })
     if (devices.errors.length) throw new Error(`connection errors: ${devices.errors.slice(0, 3).join('; ')}`)
     const since = (at: number[]) => at.flatMap((t, i) => (Number.isNaN(t) ? [] : [t - publishedAt[i]!]))
-    return { faults: o.faults, raisedMs: since(raisedAt), openedMs: since(openedAt), ...rates }
+    return { faults: o.faults, raisedMs: since(raisedAt), openedMs: since(openedAt), receivedMs: since(happenedAt), ...rates }
   } finally {
     client.close()
     await Promise.all(devices.conns.map((c) => c.close()))
