@@ -3,16 +3,23 @@
 //
 // Protocol with the parent (IPC):  parent → {cmd:'start', config}  ← {type:'connected'}
 //                                  parent → {cmd:'go'}             ← {type:'sent', ...timings}
+//                                  parent → {cmd:'stop'}           (offered rate only: ends the run, then 'sent')
 //                                  parent → {cmd:'close'}          ← {type:'closed'}
+//
+// Two ways to load: a backlog (every connection writes `perConnection` messages as fast as the broker takes them)
+// or an offered rate (QoS 0 at `ratePerS` in all, on a 10 ms schedule, until 'stop'), which is what a fleet does.
 import type net from 'node:net'
 import { connectRaw, publishPacket, PUBACK, type RawConnection } from './mqtt-raw.js'
+import { payloadFor } from './payload.js'
 
 export interface LoadConfig {
   port: number
   devices: { id: string; token: string }[]
   qos: 0 | 1
-  /** messages each connection publishes */
+  /** messages each connection publishes (a backlog), or at most publishes (an offered rate) */
   perConnection: number
+  /** QoS 0 only: offer this many messages a second across all connections instead of a backlog, until 'stop' */
+  ratePerS?: number
   /** QoS 1: unacknowledged publishes allowed per connection */
   window: number
   /** QoS 0: publishes per socket write */
@@ -21,17 +28,11 @@ export interface LoadConfig {
 
 export type LoadReport =
   | { type: 'connected' }
-  | { type: 'sent'; firstPublishAt: number; lastWrittenAt: number; allAckedAt: number | null; messages: number; payloadBytes: number }
+  | { type: 'sent'; firstPublishAt: number; lastWrittenAt: number; allAckedAt: number | null; messages: number; payloadBytes: number; behindAtStop?: number }
   | { type: 'closed' }
   | { type: 'error'; message: string }
 
 const send = (m: LoadReport) => process.send!(m)
-
-/** A telemetry payload of ~120 bytes with 3 metrics, unique (device, time) per message. */
-export function payloadFor(ts: number, seq: number): string {
-  const t = 4 + (seq % 40) / 10
-  return `{"ts":${ts},"seq":${seq},"metrics":{"cabinet_temp_c":${t.toFixed(2)},"freezer_temp_c":${(-18 - t / 10).toFixed(2)},"compressor_power_w":${(90 + (seq % 17)).toFixed(1)}}}`
-}
 
 interface Conn extends RawConnection {
   topic: Buffer
@@ -100,9 +101,49 @@ function pumpQos1(conn: Conn, total: number, window: number): Promise<number> {
   })
 }
 
-let conns: Conn[] = []
+/**
+ * Offered rate: every 10 ms each connection gets the publishes now due on its share of the schedule. A connection
+ * whose socket is full (the broker applying backpressure) waits for 'drain' and falls behind: the messages it
+ * owes are reported as `behindAtStop`, so an offered rate the broker did not take shows as such.
+ */
+function pumpOffered(c: LoadConfig, isStopped: () => boolean): Promise<number> {
+  const perConnRate = c.ratePerS! / conns.length
+  const start = performance.now()
+  const blocked = new Set<Conn>()
+  return new Promise((resolve) => {
+    const tick = () => {
+      const elapsedS = (performance.now() - start) / 1000
+      const due = Math.min(c.perConnection, Math.floor(elapsedS * perConnRate))
+      let behind = 0
+      for (const conn of conns) {
+        if (blocked.has(conn)) {
+          behind += due - conn.sent
+          continue
+        }
+        const n = due - conn.sent
+        if (n <= 0) continue
+        const packets: Buffer[] = new Array(n)
+        for (let k = 0; k < n; k++) {
+          const seq = conn.sent + k
+          packets[k] = publishPacket(conn.topic, payloadFor(conn.tsBase + seq, seq), 0, 0)
+        }
+        conn.sent += n
+        if (!conn.socket.write(packets.length === 1 ? packets[0]! : Buffer.concat(packets))) {
+          blocked.add(conn)
+          conn.socket.once('drain', () => blocked.delete(conn))
+        }
+      }
+      if (isStopped() || due >= c.perConnection) resolve(behind)
+      else setTimeout(tick, 10)
+    }
+    tick()
+  })
+}
 
-process.on('message', async (msg: { cmd: 'start'; config: LoadConfig } | { cmd: 'go' } | { cmd: 'close' }) => {
+let conns: Conn[] = []
+let stopped = false
+
+process.on('message', async (msg: { cmd: 'start'; config: LoadConfig } | { cmd: 'go' } | { cmd: 'stop' } | { cmd: 'close' }) => {
   try {
     if (msg.cmd === 'start') {
       config = msg.config
@@ -110,11 +151,20 @@ process.on('message', async (msg: { cmd: 'start'; config: LoadConfig } | { cmd: 
       send({ type: 'connected' })
     } else if (msg.cmd === 'go') {
       const c = config!
+      // An offered rate may run again on the same connections (bench/stream.ts: a run without, then with a stalled client).
+      stopped = false
+      for (const conn of conns) conn.sent = conn.acked = 0
       const firstPublishAt = Date.now()
-      for (const conn of conns) conn.tsBase = firstPublishAt - c.perConnection - 1_000
+      // Backlog: every ts in the past. Offered rate: ts moves 1 ms a message from a second ago, so it stays behind
+      // the clock while a connection offers at most 1,000 messages a second (bench/run.ts checks).
+      for (const conn of conns) conn.tsBase = firstPublishAt - (c.ratePerS === undefined ? c.perConnection : 0) - 1_000
       let allAckedAt: number | null = null
       let lastWrittenAt = 0
-      if (c.qos === 0) {
+      let behindAtStop: number | undefined
+      if (c.ratePerS !== undefined) {
+        behindAtStop = await pumpOffered(c, () => stopped)
+        lastWrittenAt = Date.now()
+      } else if (c.qos === 0) {
         await Promise.all(conns.map((conn) => pumpQos0(conn, c.perConnection, c.batch)))
         lastWrittenAt = Date.now()
       } else {
@@ -123,7 +173,10 @@ process.on('message', async (msg: { cmd: 'start'; config: LoadConfig } | { cmd: 
         lastWrittenAt = Math.max(...written)
       }
       const sample = payloadFor(firstPublishAt, 12_345)
-      send({ type: 'sent', firstPublishAt, lastWrittenAt, allAckedAt, messages: c.perConnection * conns.length, payloadBytes: Buffer.byteLength(sample) })
+      const messages = conns.reduce((n, conn) => n + conn.sent, 0)
+      send({ type: 'sent', firstPublishAt, lastWrittenAt, allAckedAt, messages, payloadBytes: Buffer.byteLength(sample), behindAtStop })
+    } else if (msg.cmd === 'stop') {
+      stopped = true
     } else if (msg.cmd === 'close') {
       await Promise.all(conns.map((conn) => conn.close()))
       send({ type: 'closed' })

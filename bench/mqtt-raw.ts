@@ -1,5 +1,5 @@
 // MQTT 3.1.1 by hand over raw TCP sockets, for the benchmark's load generators: packets are built with a few
-// buffer writes, not a client library, so the generator stays cheap (ceilings.md: mqtt.js publishers bind
+// buffer writes, not a client library, so the generator stays cheap (measured: mqtt.js publishers bind
 // before aedes does). Only small packets come back from the broker (CONNACK, PUBACK, PINGRESP).
 import net from 'node:net'
 import mqttPacket from 'mqtt-packet'
@@ -72,9 +72,9 @@ export interface RawConnection {
   close(): Promise<void>
 }
 
-/** Connects as a device (username = client id = device id, password = its token) and waits for a successful CONNACK. */
-export async function connectRaw(port: number, id: string, token: string, onError?: (message: string) => void): Promise<RawConnection> {
-  const socket = net.connect({ port, host: '127.0.0.1', noDelay: true })
+/** Connects as a device (username = client id = device id, password = its token) and waits for a successful CONNACK; from `localAddress` if given (127.0.0.x). */
+export async function connectRaw(port: number, id: string, token: string, onError?: (message: string) => void, localAddress?: string): Promise<RawConnection> {
+  const socket = net.connect({ port, host: '127.0.0.1', noDelay: true, localAddress })
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve)
     socket.once('error', reject)

@@ -51,7 +51,7 @@ const now = () => performance.timeOrigin + performance.now()
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Runs `fn` over `items`, `concurrency` at a time. */
-async function pool<T, R>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length)
   let next = 0
   await Promise.all(
@@ -65,16 +65,49 @@ async function pool<T, R>(items: T[], concurrency: number, fn: (item: T, i: numb
   return out
 }
 
-export async function ticketRun(fl: ChildFaultline, o: TicketRunOptions): Promise<TicketRunResult> {
-  const ids = Array.from({ length: o.devices }, (_, i) => `${o.prefix}-${String(i).padStart(4, '0')}`)
-  const index = new Map(ids.map((id, i) => [id, i]))
+/** Devices of model BCD-516WDVL, each registered and connected over MQTT, ready to publish one fault each. */
+export interface FaultDevices {
+  ids: string[]
+  conns: RawConnection[]
+  /** connection errors reported meanwhile */
+  errors: string[]
+}
+
+export async function faultDevices(fl: ChildFaultline, prefix: string, count: number): Promise<FaultDevices> {
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`)
   // Bought a month ago: well inside any warranty, so the ticket goes through the full warranty decision.
   const purchasedAt = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10)
   const tokens = await pool(ids, 16, (id) => fl.registerDevice(id, { serial: `BENCH-${id}`, purchasedAt }))
   const errors: string[] = []
-  const conns: RawConnection[] = await pool(ids, 50, (id, i) => connectRaw(fl.mqttPort, id, tokens[i]!, (m) => errors.push(m)))
+  const conns = await pool(ids, 50, (id, i) => connectRaw(fl.mqttPort, id, tokens[i]!, (m) => errors.push(m)))
+  return { ids, conns, errors }
+}
 
-  const publishedAt = new Array<number>(o.devices).fill(NaN)
+const FAULT = JSON.stringify({ type: 'fault', code: 'E1' })
+
+/**
+ * One fault per device at QoS 1, `ratePerS` a second on schedule: every due publish goes out at each turn (a
+ * 1,000/s storm cannot sleep 1 ms each). Resolves with each device's publish time and the span's ends.
+ */
+export async function publishFaults(d: FaultDevices, ratePerS: number): Promise<{ publishedAt: number[]; start: number; last: number }> {
+  const publishedAt = new Array<number>(d.ids.length).fill(NaN)
+  const interval = 1000 / ratePerS
+  const start = now()
+  for (let i = 0; i < d.ids.length;) {
+    const due = Math.min(d.ids.length, Math.floor((now() - start) / interval) + 1)
+    for (; i < due; i++) {
+      publishedAt[i] = now()
+      d.conns[i]!.socket.write(publishPacket(Buffer.from(`devices/${d.ids[i]}/events`), FAULT, 1, 1))
+    }
+    if (i < d.ids.length) await sleep(Math.max(0, start + i * interval - now()))
+  }
+  return { publishedAt, start, last: now() }
+}
+
+export async function ticketRun(fl: ChildFaultline, o: TicketRunOptions): Promise<TicketRunResult> {
+  const devices = await faultDevices(fl, o.prefix, o.devices)
+  const { ids, conns, errors } = devices
+  const index = new Map(ids.map((id, i) => [id, i]))
   const ackedAt = new Array<number>(o.devices).fill(NaN)
   const seenAt = new Array<number>(o.devices).fill(NaN)
   const createdAt = new Array<number>(o.devices).fill(NaN)
@@ -124,19 +157,7 @@ export async function ticketRun(fl: ChildFaultline, o: TicketRunOptions): Promis
     }
   })()
 
-  // The faults, on schedule: every due publish goes out at each turn (a 1,000/s storm cannot sleep 1 ms each).
-  const payload = JSON.stringify({ type: 'fault', code: 'E1' })
-  const interval = 1000 / o.ratePerS
-  const start = now()
-  for (let i = 0; i < o.devices;) {
-    const due = Math.min(o.devices, Math.floor((now() - start) / interval) + 1)
-    for (; i < due; i++) {
-      publishedAt[i] = now()
-      conns[i]!.socket.write(publishPacket(Buffer.from(`devices/${ids[i]}/events`), payload, 1, 1))
-    }
-    if (i < o.devices) await sleep(Math.max(0, start + i * interval - now()))
-  }
-  const lastPublish = now()
+  const { publishedAt, start, last: lastPublish } = await publishFaults(devices, o.ratePerS)
 
   // Wait for every ticket (or the timeout), then stop polling.
   while (seen < o.devices && now() - lastPublish < o.timeoutMs) await sleep(20)
