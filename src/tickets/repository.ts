@@ -7,7 +7,10 @@ import { calendarDate } from '../calendar.js'
 import { repeatRepairWindowMs } from '../rules/index.js'
 import type { Database, Queryable } from '../store/index.js'
 import type { Clock } from '../clock.js'
-import { allowedTransitions, finishedStatuses, type Status } from './lifecycle.js'
+import { slaDeadlines, type Priority, type SlaPolicy } from '../rules/index.js'
+import { recordHistory } from './history.js'
+import { allowedTransitions, finishedStatuses, pausedStatuses, type Status } from './lifecycle.js'
+import { rewatch, unmetDeadline } from './sla-watch.js'
 import { ticketInsert, ticketSelect, toTicket, type TicketRow } from './columns.js'
 import type { HistoryEntry, PartsUsed, Ticket } from './ticket.js'
 
@@ -31,6 +34,13 @@ export class IllegalTransition extends Error {
 }
 export class TransitionConflict extends Error {
   override name = 'TransitionConflict'
+}
+
+/** A person's change of priority, with why (003: urgency reassessed, a customer insisting). */
+export interface PriorityChange {
+  priority: Priority
+  reason: string
+  by: string
 }
 
 export type DetectionOutcome =
@@ -59,21 +69,13 @@ export interface TicketFilter {
   deviceId?: string
   kind?: 'repair' | 'maintenance'
   warranty?: string
+  /** tickets with a deadline not met that has passed */
+  overdue?: boolean
+  /** tickets with a deadline not met before this instant (epoch ms) */
+  dueBefore?: number
   /** tickets older than this id (the previous page's `next`) */
   before?: number
   limit: number
-}
-
-async function record(tx: Queryable, ticketId: number, at: number, by: string, action: string, status: Status, note?: string, details?: unknown) {
-  await tx.query(`INSERT INTO ticket_history (ticket_id, at, by, action, status, note, details) VALUES ($1, to_timestamp($2 / 1000.0), $3, $4, $5, $6, $7)`, [
-    ticketId,
-    at,
-    by,
-    action,
-    status,
-    note ?? null,
-    details === undefined ? null : JSON.stringify(details),
-  ])
 }
 
 export class TicketRepository {
@@ -104,7 +106,7 @@ export class TicketRepository {
       )
       if (!rows[0]) return { action: 'cleared', ticket: undefined }
       const ticket = await this.byId(tx, rows[0].id)
-      await record(tx, ticket.id, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
+      await recordHistory(tx, ticket.id, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
       return { action: 'cleared', ticket }
     }
     const { ticket, opened } = await this.raise(tx, { deviceId: d.deviceId, condition: d.condition, at: d.time }, draft, now, SYSTEM, d.detail)
@@ -160,7 +162,7 @@ export class TicketRepository {
       [rows[0].id],
     )
     return {
-      ...toTicket(rows[0]),
+      ...toTicket(rows[0], this.clock.now()),
       history: history.rows.map((h) => ({
         at: h.at.toISOString(),
         by: h.by,
@@ -174,26 +176,35 @@ export class TicketRepository {
 
   /** Newest first. */
   async list(f: TicketFilter): Promise<Ticket[]> {
+    const now = this.clock.now()
     const { rows } = await this.db.query<TicketRow>(
       `SELECT ${ticketSelect} FROM tickets
        WHERE ($1::text[] IS NULL OR status = ANY($1)) AND ($2::text[] IS NULL OR priority = ANY($2))
          AND ($3::text IS NULL OR device_id = $3) AND ($4::text IS NULL OR kind = $4)
          AND ($5::text IS NULL OR warranty->>'decision' = $5) AND ($6::bigint IS NULL OR id < $6)
+         AND (NOT $8::boolean OR ${unmetDeadline('<= coalesce(tickets.paused_at, to_timestamp($9 / 1000.0))')})
+         AND ($10::float8 IS NULL OR ${unmetDeadline('< to_timestamp($10 / 1000.0)')})
        ORDER BY id DESC LIMIT $7`,
-      [f.status ?? null, f.priority ?? null, f.deviceId ?? null, f.kind ?? null, f.warranty ?? null, f.before ?? null, f.limit],
+      [
+        f.status ?? null,
+        f.priority ?? null,
+        f.deviceId ?? null,
+        f.kind ?? null,
+        f.warranty ?? null,
+        f.before ?? null,
+        f.limit,
+        f.overdue ?? false,
+        now,
+        f.dueBefore ?? null,
+      ],
     )
-    return rows.map(toTicket)
+    return rows.map((r) => toTicket(r, now))
   }
 
   /** Moves a ticket along its lifecycle; every change is in its history with who and when. */
   async transition(ref: string, t: TransitionRequest): Promise<Ticket> {
     return this.db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ id: number; status: Status }>(
-        `SELECT id, status FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'} FOR UPDATE`,
-        [ref],
-      )
-      const current = rows[0]
-      if (!current) throw new TicketNotFound(`ticket ${ref} does not exist`)
+      const current = await this.lock(tx, ref)
       const allowed = allowedTransitions[current.status]
       if (!allowed.includes(t.to)) throw new IllegalTransition(current.status, t.to, allowed)
       const now = this.clock.now()
@@ -230,7 +241,7 @@ export class TicketRepository {
         ],
       )
       const { to: _to, by, note, ...details } = t
-      await record(
+      await recordHistory(
         tx,
         current.id,
         now,
@@ -240,10 +251,73 @@ export class TicketRepository {
         note,
         Object.keys(details).length > 0 ? details : undefined,
       )
+      await this.pauseOrResume(tx, current, t.to, now, by)
+      await rewatch(tx, current.id)
       const ticket = await this.byId(tx, current.id)
       if (t.to === 'resolved') await this.onResolved(tx, ticket)
       return ticket
     })
+  }
+
+  /**
+   * A person sets the priority: the deadlines are those of the new priority from the ticket's opening, moved on
+   * by the time it has been paused, and warnings and breaches of the old ones no longer stand.
+   */
+  async changePriority(ref: string, change: PriorityChange, policy: SlaPolicy): Promise<Ticket> {
+    return this.db.transaction(async (tx) => {
+      const current = await this.lock(tx, ref)
+      if (finishedStatuses.includes(current.status)) throw new TransitionConflict(`a ${current.status} ticket keeps its priority`)
+      if (current.priority === change.priority) throw new TransitionConflict(`the ticket is ${change.priority} already`)
+      const d = slaDeadlines(change.priority, current.createdAt.getTime(), policy, Number(current.pausedMs))
+      await tx.query(
+        `UPDATE tickets SET priority = $2, updated_at = to_timestamp($3 / 1000.0),
+           respond_by = to_timestamp($4 / 1000.0), start_by = to_timestamp($5 / 1000.0), resolve_by = to_timestamp($6 / 1000.0),
+           respond_warn_at = to_timestamp($7 / 1000.0), start_warn_at = to_timestamp($8 / 1000.0), resolve_warn_at = to_timestamp($9 / 1000.0)
+         WHERE id = $1`,
+        [current.id, change.priority, this.clock.now(), d.respondBy, d.startBy, d.resolveBy, d.respondWarnAt, d.startWarnAt, d.resolveWarnAt],
+      )
+      await tx.query(`DELETE FROM sla_alerts WHERE ticket_id = $1`, [current.id])
+      const iso = (ms: number) => new Date(ms).toISOString()
+      await recordHistory(tx, current.id, this.clock.now(), change.by, 'priority_changed', current.status, change.reason, {
+        from: current.priority,
+        to: change.priority,
+        respondBy: iso(d.respondBy),
+        startBy: iso(d.startBy),
+        resolveBy: iso(d.resolveBy),
+      })
+      await rewatch(tx, current.id)
+      return this.byId(tx, current.id)
+    })
+  }
+
+  /** The ticket's row locked for a change, by id or number. */
+  private async lock(tx: Queryable, ref: string) {
+    const { rows } = await tx.query<{ id: number; status: Status; priority: Priority; createdAt: Date; pausedAt: Date | null; pausedMs: string }>(
+      `SELECT id, status, priority, created_at AS "createdAt", paused_at AS "pausedAt", paused_ms AS "pausedMs"
+       FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'} FOR UPDATE`,
+      [ref],
+    )
+    if (!rows[0]) throw new TicketNotFound(`ticket ${ref} does not exist`)
+    return { ...rows[0], id: Number(rows[0].id) }
+  }
+
+  /**
+   * Waiting on parts or the customer stops the SLA clock; work resuming moves every deadline and warning on by
+   * the time it stood still (issue 11). Both are in the history.
+   */
+  private async pauseOrResume(tx: Queryable, current: { id: number; pausedAt: Date | null }, to: Status, now: number, by: string) {
+    const waits = pausedStatuses.includes(to)
+    if (waits && current.pausedAt === null) {
+      await tx.query(`UPDATE tickets SET paused_at = to_timestamp($2 / 1000.0) WHERE id = $1`, [current.id, now])
+      await recordHistory(tx, current.id, now, by, 'sla_paused', to)
+    } else if (!waits && current.pausedAt !== null) {
+      const pausedMs = Math.max(0, now - current.pausedAt.getTime())
+      const shift = ['respond_by', 'start_by', 'resolve_by', 'respond_warn_at', 'start_warn_at', 'resolve_warn_at']
+        .map((c) => `${c} = ${c} + make_interval(secs => $2::bigint / 1000.0)`)
+        .join(', ')
+      await tx.query(`UPDATE tickets SET ${shift}, paused_at = NULL, paused_ms = paused_ms + $2::bigint WHERE id = $1`, [current.id, pausedMs])
+      await recordHistory(tx, current.id, now, by, 'sla_resumed', to, undefined, { pausedMs })
+    }
   }
 
   /** The same condition again on a device with an open ticket: one more occurrence, seen later, not cleared. */
@@ -255,13 +329,13 @@ export class TicketRepository {
       [deviceId, condition, time, now],
     )
     if (!rows[0]) return undefined
-    await record(tx, rows[0].id, now, by, 'occurrence', rows[0].status, note)
+    await recordHistory(tx, rows[0].id, now, by, 'occurrence', rows[0].status, note)
     return this.byId(tx, rows[0].id)
   }
 
   private async byId(tx: Queryable, id: number): Promise<Ticket> {
     const { rows } = await tx.query<TicketRow>(`SELECT ${ticketSelect} FROM tickets WHERE id = $1`, [id])
-    return toTicket(rows[0]!)
+    return toTicket(rows[0]!, this.clock.now())
   }
 
   /** The next readable number of the day, SR20261123-0001, in the configured time zone. */
@@ -285,8 +359,9 @@ export class TicketRepository {
       insert.params,
     )
     const { id, inserted } = rows[0]!
+    if (inserted) await rewatch(tx, id)
     const ticket = await this.byId(tx, id)
-    await record(
+    await recordHistory(
       tx,
       id,
       now,

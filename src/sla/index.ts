@@ -1,0 +1,1 @@
+export { SlaWatcher, type Alert, type AlertLevel } from './watcher.js'
