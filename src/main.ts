@@ -109,9 +109,9 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   consumers.push(() => maintenance.close())
   await maintenance.start(pipeline.accepted$)
   const sla = new SlaWatcher({
-    db,
+    tickets,
     clock,
-    policy,
+    escalation: policy.escalation,
     log: log.child({ component: 'sla' }),
     intervalMs: config.slaIntervalMs,
     onAlert: (a) => metrics.slaAlerts.inc({ level: a.level, deadline: a.deadline, priority: a.priority }),

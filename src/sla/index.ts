@@ -1,1 +1,1 @@
-export { SlaWatcher, type Alert, type AlertLevel } from './watcher.js'
+export { SlaWatcher } from './watcher.js'

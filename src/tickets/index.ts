@@ -5,9 +5,9 @@ export {
   TransitionConflict,
   type DetectionOutcome,
   type PriorityChange,
+  type RaisedAlert,
+  type SlaAlert,
   type TransitionRequest,
 } from './repository.js'
-export { allowedTransitions, metIn, statuses, statusLabels, type Status } from './lifecycle.js'
-export { recordHistory } from './history.js'
-export { rewatch } from './sla-watch.js'
+export { allowedTransitions, statuses, statusLabels, type Status } from './lifecycle.js'
 export { ticketSchema, ticketWithHistorySchema, type Ticket } from './ticket.js'

@@ -7,8 +7,7 @@ import { calendarDate } from '../calendar.js'
 import { repeatRepairWindowMs } from '../rules/index.js'
 import type { Database, Queryable } from '../store/index.js'
 import type { Clock } from '../clock.js'
-import { slaDeadlines, type Priority, type SlaPolicy } from '../rules/index.js'
-import { recordHistory } from './history.js'
+import { escalate, slaDeadlines, type DeadlineKind, type Escalation, type Priority, type SlaPolicy } from '../rules/index.js'
 import { allowedTransitions, finishedStatuses, pausedStatuses, type Status } from './lifecycle.js'
 import { rewatch, unmetDeadline } from './sla-watch.js'
 import { ticketInsert, ticketSelect, toTicket, type TicketRow } from './columns.js'
@@ -78,6 +77,28 @@ export interface TicketFilter {
   limit: number
 }
 
+async function record(tx: Queryable, ticketId: number, at: number, by: string, action: string, status: Status, note?: string, details?: unknown) {
+  await tx.query(`INSERT INTO ticket_history (ticket_id, at, by, action, status, note, details) VALUES ($1, to_timestamp($2 / 1000.0), $3, $4, $5, $6, $7)`, [
+    ticketId,
+    at,
+    by,
+    action,
+    status,
+    note ?? null,
+    details === undefined ? null : JSON.stringify(details),
+  ])
+}
+
+/** A warning (the deadline at risk) or a breach (passed) of one of a ticket's deadlines. */
+export interface SlaAlert {
+  deadline: DeadlineKind
+  level: 'warning' | 'breach'
+  /** the deadline, epoch ms */
+  due: number
+}
+
+export type RaisedAlert = SlaAlert & { priority: Priority }
+
 export class TicketRepository {
   constructor(
     private readonly db: Database,
@@ -106,7 +127,7 @@ export class TicketRepository {
       )
       if (!rows[0]) return { action: 'cleared', ticket: undefined }
       const ticket = await this.byId(tx, rows[0].id)
-      await recordHistory(tx, ticket.id, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
+      await record(tx, ticket.id, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
       return { action: 'cleared', ticket }
     }
     const { ticket, opened } = await this.raise(tx, { deviceId: d.deviceId, condition: d.condition, at: d.time }, draft, now, SYSTEM, d.detail)
@@ -241,7 +262,7 @@ export class TicketRepository {
         ],
       )
       const { to: _to, by, note, ...details } = t
-      await recordHistory(
+      await record(
         tx,
         current.id,
         now,
@@ -278,7 +299,7 @@ export class TicketRepository {
       )
       await tx.query(`DELETE FROM sla_alerts WHERE ticket_id = $1`, [current.id])
       const iso = (ms: number) => new Date(ms).toISOString()
-      await recordHistory(tx, current.id, this.clock.now(), change.by, 'priority_changed', current.status, change.reason, {
+      await record(tx, current.id, this.clock.now(), change.by, 'priority_changed', current.status, change.reason, {
         from: current.priority,
         to: change.priority,
         respondBy: iso(d.respondBy),
@@ -288,6 +309,61 @@ export class TicketRepository {
       await rewatch(tx, current.id)
       return this.byId(tx, current.id)
     })
+  }
+
+  /** For the SLA watcher: the tickets whose next SLA instant has come, soonest first (an index range on next_sla_at). */
+  async slaDue(now: number, limit: number): Promise<number[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT id FROM tickets WHERE next_sla_at <= to_timestamp($1 / 1000.0) ORDER BY next_sla_at LIMIT $2`,
+      [now, limit],
+    )
+    return rows.map((r) => Number(r.id))
+  }
+
+  /**
+   * For the SLA watcher: under the ticket's row lock, each alert `due` finds on the ticket as it stands is claimed
+   * in sla_alerts (whichever process or pass inserts the row raises it), recorded in the history, and a breach
+   * escalated as the policy says; then the ticket's next SLA instant is set. Returns the alerts raised, each with
+   * the priority the ticket had when it was (before an escalation).
+   */
+  async raiseSlaAlerts(id: number, now: number, due: (t: Ticket) => SlaAlert[], escalation: Escalation): Promise<RaisedAlert[]> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ next: Date | null }>(`SELECT next_sla_at AS next FROM tickets WHERE id = $1 FOR UPDATE`, [id])
+      const ticket = await this.byId(tx, id)
+      // another process (or a change since the query) has moved it on
+      if (!rows[0]?.next || rows[0].next.getTime() > now) return []
+      const raised: RaisedAlert[] = []
+      for (const alert of due(ticket)) {
+        const claimed = await tx.query(
+          `INSERT INTO sla_alerts (ticket_id, deadline, level, at) VALUES ($1, $2, $3, to_timestamp($4 / 1000.0)) ON CONFLICT DO NOTHING RETURNING ticket_id`,
+          [id, alert.deadline, alert.level, now],
+        )
+        if (claimed.rows.length === 0) continue
+        raised.push({ ...alert, priority: ticket.priority })
+        const passed = alert.level === 'breach'
+        await record(tx, ticket.id, now, SYSTEM, passed ? 'sla_breached' : 'sla_warning', ticket.status, `${alert.deadline} deadline ${passed ? 'passed' : 'at risk'}`, {
+          deadline: alert.deadline,
+          due: new Date(alert.due).toISOString(),
+        })
+        if (passed) await this.escalate(tx, ticket, alert.deadline, escalation, now)
+      }
+      await rewatch(tx, id)
+      return raised
+    })
+  }
+
+  /** A breach escalates: the priority raised one level, or the supervisor called (also for a P1, with no level above). */
+  private async escalate(tx: Queryable, ticket: Ticket, deadline: DeadlineKind, escalation: Escalation, now: number) {
+    if (escalation === 'none') return
+    const to = escalate(ticket.priority)
+    if (escalation === 'priority' && to !== ticket.priority) {
+      // the deadlines promised stay: a higher priority puts the ticket ahead in the queue, it does not shorten them
+      await tx.query(`UPDATE tickets SET priority = $2, updated_at = to_timestamp($3 / 1000.0) WHERE id = $1`, [ticket.id, to, now])
+      await record(tx, ticket.id, now, SYSTEM, 'escalated', ticket.status, `${deadline} deadline breached: priority raised`, { deadline, from: ticket.priority, to })
+      ticket.priority = to
+    } else {
+      await record(tx, ticket.id, now, SYSTEM, 'escalated', ticket.status, `${deadline} deadline breached: for the supervisor`, { deadline, to: 'supervisor' })
+    }
   }
 
   /** The ticket's row locked for a change, by id or number. */
@@ -309,14 +385,14 @@ export class TicketRepository {
     const waits = pausedStatuses.includes(to)
     if (waits && current.pausedAt === null) {
       await tx.query(`UPDATE tickets SET paused_at = to_timestamp($2 / 1000.0) WHERE id = $1`, [current.id, now])
-      await recordHistory(tx, current.id, now, by, 'sla_paused', to)
+      await record(tx, current.id, now, by, 'sla_paused', to)
     } else if (!waits && current.pausedAt !== null) {
       const pausedMs = Math.max(0, now - current.pausedAt.getTime())
       const shift = ['respond_by', 'start_by', 'resolve_by', 'respond_warn_at', 'start_warn_at', 'resolve_warn_at']
         .map((c) => `${c} = ${c} + make_interval(secs => $2::bigint / 1000.0)`)
         .join(', ')
       await tx.query(`UPDATE tickets SET ${shift}, paused_at = NULL, paused_ms = paused_ms + $2::bigint WHERE id = $1`, [current.id, pausedMs])
-      await recordHistory(tx, current.id, now, by, 'sla_resumed', to, undefined, { pausedMs })
+      await record(tx, current.id, now, by, 'sla_resumed', to, undefined, { pausedMs })
     }
   }
 
@@ -329,7 +405,7 @@ export class TicketRepository {
       [deviceId, condition, time, now],
     )
     if (!rows[0]) return undefined
-    await recordHistory(tx, rows[0].id, now, by, 'occurrence', rows[0].status, note)
+    await record(tx, rows[0].id, now, by, 'occurrence', rows[0].status, note)
     return this.byId(tx, rows[0].id)
   }
 
@@ -361,7 +437,7 @@ export class TicketRepository {
     const { id, inserted } = rows[0]!
     if (inserted) await rewatch(tx, id)
     const ticket = await this.byId(tx, id)
-    await recordHistory(
+    await record(
       tx,
       id,
       now,
