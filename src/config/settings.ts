@@ -76,7 +76,7 @@ export const settings = {
     .gt(0)
     .lt(1)
     .default(0.8)
-    .describe('share of a deadline\'s allowed time after which it is at risk and warned of (0 to 1, e.g. 0.8)'),
+    .describe("share of a deadline's allowed time after which it is at risk and warned of (0 to 1, e.g. 0.8)"),
   FAULTLINE_SLA_CALENDAR: z
     .string()
     .optional()

@@ -82,7 +82,8 @@ export function addWorkingTime(start: number, ms: number, calendar: BusinessCale
   for (let turn = 0; turn < 3 * (calendar.holidays.size + 800); turn++) {
     const { weekday, msOfDay } = localTime(t, timeZone)
     const working = calendar.days.has(weekday) && !calendar.holidays.has(calendarDate(t, timeZone))
-    if (!working || msOfDay >= calendar.closesMs) t += DAY_MS - msOfDay // next local midnight
+    // after hours or a day off: on to the next local midnight
+    if (!working || msOfDay >= calendar.closesMs) t += DAY_MS - msOfDay
     else if (msOfDay < calendar.opensMs) t += calendar.opensMs - msOfDay
     else {
       const open = calendar.closesMs - msOfDay

@@ -12,10 +12,7 @@ interface Opening {
 }
 
 /** A Ticket field, or one inside the two objects built from several columns. */
-type Field =
-  | Exclude<keyof Ticket, 'sla' | 'repeatOf'>
-  | `sla.${Exclude<keyof Ticket['sla'], 'state'>}`
-  | `repeatOf.${keyof NonNullable<Ticket['repeatOf']>}`
+type Field = Exclude<keyof Ticket, 'sla' | 'repeatOf'> | `sla.${Exclude<keyof Ticket['sla'], 'state'>}` | `repeatOf.${keyof NonNullable<Ticket['repeatOf']>}`
 
 interface Codec {
   /** the parameter's SQL for placeholder `p` */

@@ -2,12 +2,11 @@
 // Every write is one transaction; "one open ticket per device and condition" is the tickets_one_open index,
 // so two Faultline processes racing on the same fault still open one.
 import type { Detection } from '../detect/index.js'
-import type { MaintenanceDraft, TicketDraft } from '../rules/index.js'
+import type { DeadlineKind, Escalation, MaintenanceDraft, Priority, SlaPolicy, TicketDraft } from '../rules/index.js'
 import { calendarDate } from '../calendar.js'
-import { repeatRepairWindowMs } from '../rules/index.js'
+import { escalate, repeatRepairWindowMs, slaDeadlines } from '../rules/index.js'
 import type { Database, Queryable } from '../store/index.js'
 import type { Clock } from '../clock.js'
-import { escalate, slaDeadlines, type DeadlineKind, type Escalation, type Priority, type SlaPolicy } from '../rules/index.js'
 import { allowedTransitions, finishedStatuses, pausedStatuses, type Status } from './lifecycle.js'
 import { rewatch, unmetDeadline } from './sla-watch.js'
 import { ticketInsert, ticketSelect, toTicket, type TicketRow } from './columns.js'
@@ -341,10 +340,19 @@ export class TicketRepository {
         if (claimed.rows.length === 0) continue
         raised.push({ ...alert, priority: ticket.priority })
         const passed = alert.level === 'breach'
-        await record(tx, ticket.id, now, SYSTEM, passed ? 'sla_breached' : 'sla_warning', ticket.status, `${alert.deadline} deadline ${passed ? 'passed' : 'at risk'}`, {
-          deadline: alert.deadline,
-          due: new Date(alert.due).toISOString(),
-        })
+        await record(
+          tx,
+          ticket.id,
+          now,
+          SYSTEM,
+          passed ? 'sla_breached' : 'sla_warning',
+          ticket.status,
+          `${alert.deadline} deadline ${passed ? 'passed' : 'at risk'}`,
+          {
+            deadline: alert.deadline,
+            due: new Date(alert.due).toISOString(),
+          },
+        )
         if (passed) await this.escalate(tx, ticket, alert.deadline, escalation, now)
       }
       await rewatch(tx, id)
@@ -359,7 +367,11 @@ export class TicketRepository {
     if (escalation === 'priority' && to !== ticket.priority) {
       // the deadlines promised stay: a higher priority puts the ticket ahead in the queue, it does not shorten them
       await tx.query(`UPDATE tickets SET priority = $2, updated_at = to_timestamp($3 / 1000.0) WHERE id = $1`, [ticket.id, to, now])
-      await record(tx, ticket.id, now, SYSTEM, 'escalated', ticket.status, `${deadline} deadline breached: priority raised`, { deadline, from: ticket.priority, to })
+      await record(tx, ticket.id, now, SYSTEM, 'escalated', ticket.status, `${deadline} deadline breached: priority raised`, {
+        deadline,
+        from: ticket.priority,
+        to,
+      })
       ticket.priority = to
     } else {
       await record(tx, ticket.id, now, SYSTEM, 'escalated', ticket.status, `${deadline} deadline breached: for the supervisor`, { deadline, to: 'supervisor' })

@@ -15,8 +15,7 @@ const alerted = (kind: DeadlineKind, level: 'warning' | 'breach') =>
  */
 export async function rewatch(tx: Queryable, ticketId: number): Promise<void> {
   const next = deadlineKinds.map(
-    (k) =>
-      `CASE WHEN ${unmet(k, 't')} AND NOT ${alerted(k, 'breach')} THEN CASE WHEN ${alerted(k, 'warning')} THEN t.${k}_by ELSE t.${k}_warn_at END END`,
+    (k) => `CASE WHEN ${unmet(k, 't')} AND NOT ${alerted(k, 'breach')} THEN CASE WHEN ${alerted(k, 'warning')} THEN t.${k}_by ELSE t.${k}_warn_at END END`,
   )
   await tx.query(
     `UPDATE tickets t SET next_sla_at = CASE WHEN t.paused_at IS NULL AND t.status NOT IN (${list(finishedStatuses)}) THEN least(${next.join(', ')}) END
