@@ -78,8 +78,10 @@ function localTime(t: number, timeZone: string): { weekday: number; msOfDay: num
 export function addWorkingTime(start: number, ms: number, calendar: BusinessCalendar, timeZone: string): number {
   let t = start
   let left = ms
-  // Each turn reaches the next opening or uses a day's hours: bounded by the days the holidays can cover.
-  for (let turn = 0; turn < 3 * (calendar.holidays.size + 800); turn++) {
+  // Each turn reaches the next opening or uses a day's hours, at most three a day: bounded by the weeks `ms` of
+  // working time takes, and the holidays in between.
+  const weeks = Math.ceil(ms / (calendar.days.size * (calendar.closesMs - calendar.opensMs))) + 1
+  for (let turn = 0; turn < 3 * (7 * weeks + calendar.holidays.size); turn++) {
     const { weekday, msOfDay } = localTime(t, timeZone)
     const working = calendar.days.has(weekday) && !calendar.holidays.has(calendarDate(t, timeZone))
     // after hours or a day off: on to the next local midnight
