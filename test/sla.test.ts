@@ -7,6 +7,7 @@ import { ManualClock } from './support/clock.js'
 import { backends, eventually, startTestInstance, testConfig, type TestInstance } from './support/faultline.js'
 import { metricValue } from './support/metrics.js'
 import { freshDatabase } from './support/postgres.js'
+import { connectStream } from './support/stream-client.js'
 import { startsWithin } from './support/waits.js'
 
 const MINUTE = 60_000
@@ -89,6 +90,15 @@ describe.each(backends())('SLA deadlines on the %s backend', (backend) => {
     expect(await alertCount(second, 'breach', 'respond', 'P1')).toBe(1)
     expect(await alertCount(second, 'warning', 'respond', 'P1')).toBe(0)
     expect((await ticket(second, opened.id)).sla.state).toEqual({ respond: 'breached', start: 'on_track', resolve: 'on_track' })
+    // every history entry is a live-stream event: the alerts too, once each
+    const stream = await connectStream(second.faultline.httpPort, '?last=1000')
+    await stream.waitFor((m) => m.type === 'caught_up')
+    const events = stream.messages.flatMap((m) => {
+      const t = (m as { ticket?: { id: number; action: string } }).ticket
+      return m.type === 'ticket.changed' && t?.id === opened.id ? [t.action] : []
+    })
+    expect(events).toEqual(['sla_warning', 'sla_breached', 'escalated'])
+    await stream.close()
     await second.close()
   })
 

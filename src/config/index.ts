@@ -46,6 +46,8 @@ export interface Config {
   maintenanceIntervalMs: number
   /** how often the in-memory device registry picks up registrations and token rotations made by other processes */
   registryRefreshMs: number
+  /** how long the live stream keeps its events */
+  streamRetentionMs: number
 }
 
 export class ConfigError extends Error {
@@ -126,5 +128,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     timeZone: s.FAULTLINE_TIME_ZONE,
     maintenanceIntervalMs: s.FAULTLINE_MAINTENANCE_INTERVAL_MS,
     registryRefreshMs: s.FAULTLINE_REGISTRY_REFRESH_MS,
+    streamRetentionMs: s.FAULTLINE_STREAM_RETENTION,
   }
 }

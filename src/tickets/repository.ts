@@ -6,11 +6,13 @@ import type { DeadlineKind, Escalation, MaintenanceDraft, Priority, SlaPolicy, T
 import { calendarDate } from '../calendar.js'
 import { escalate, repeatRepairWindowMs, slaDeadlines } from '../rules/index.js'
 import type { Database, Queryable } from '../store/index.js'
+import { inStreamTransaction, queueStreamEvent } from '../stream/index.js'
 import type { Clock } from '../clock.js'
 import { allowedTransitions, finishedStatuses, pausedStatuses, type Status } from './lifecycle.js'
 import { rewatch, unmetDeadline } from './sla-watch.js'
 import { ticketInsert, ticketSelect, toTicket, type TicketRow } from './columns.js'
 import type { HistoryEntry, PartsUsed, Ticket } from './ticket.js'
+import { ticketEvent } from './stream-event.js'
 
 const SYSTEM = 'faultline'
 
@@ -76,9 +78,10 @@ export interface TicketFilter {
   limit: number
 }
 
-async function record(tx: Queryable, ticketId: number, at: number, by: string, action: string, status: Status, note?: string, details?: unknown) {
+/** A history entry, and its stream event queued for the end of the transaction (issue 10). */
+async function record(tx: Queryable, ticket: Ticket, at: number, by: string, action: string, status: Status, note?: string, details?: unknown) {
   await tx.query(`INSERT INTO ticket_history (ticket_id, at, by, action, status, note, details) VALUES ($1, to_timestamp($2 / 1000.0), $3, $4, $5, $6, $7)`, [
-    ticketId,
+    ticket.id,
     at,
     by,
     action,
@@ -86,6 +89,7 @@ async function record(tx: Queryable, ticketId: number, at: number, by: string, a
     note ?? null,
     details === undefined ? null : JSON.stringify(details),
   ])
+  queueStreamEvent(tx, ticketEvent(ticket, { at, by, action, note }))
 }
 
 /** A warning (the deadline at risk) or a breach (passed) of one of a ticket's deadlines. */
@@ -126,7 +130,7 @@ export class TicketRepository {
       )
       if (!rows[0]) return { action: 'cleared', ticket: undefined }
       const ticket = await this.byId(tx, rows[0].id)
-      await record(tx, ticket.id, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
+      await record(tx, ticket, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
       return { action: 'cleared', ticket }
     }
     const { ticket, opened } = await this.raise(tx, { deviceId: d.deviceId, condition: d.condition, at: d.time }, draft, now, SYSTEM, d.detail)
@@ -140,7 +144,7 @@ export class TicketRepository {
     by: string,
     note?: string,
   ): Promise<Ticket> {
-    return this.db.transaction(async (tx) => (await this.raise(tx, fault, draft, this.clock.now(), by, note)).ticket)
+    return inStreamTransaction(this.db, async (tx) => (await this.raise(tx, fault, draft, this.clock.now(), by, note)).ticket)
   }
 
   /**
@@ -223,7 +227,7 @@ export class TicketRepository {
 
   /** Moves a ticket along its lifecycle; every change is in its history with who and when. */
   async transition(ref: string, t: TransitionRequest): Promise<Ticket> {
-    return this.db.transaction(async (tx) => {
+    return inStreamTransaction(this.db, async (tx) => {
       const current = await this.lock(tx, ref)
       const allowed = allowedTransitions[current.status]
       if (!allowed.includes(t.to)) throw new IllegalTransition(current.status, t.to, allowed)
@@ -261,9 +265,12 @@ export class TicketRepository {
         ],
       )
       const { to: _to, by, note, ...details } = t
+      const clock = await this.pauseOrResume(tx, current, t.to, now)
+      await rewatch(tx, current.id)
+      const ticket = await this.byId(tx, current.id)
       await record(
         tx,
-        current.id,
+        ticket,
         now,
         by,
         t.to === 'in_progress' && current.status === 'resolved' ? 'reopened' : t.to,
@@ -271,9 +278,7 @@ export class TicketRepository {
         note,
         Object.keys(details).length > 0 ? details : undefined,
       )
-      await this.pauseOrResume(tx, current, t.to, now, by)
-      await rewatch(tx, current.id)
-      const ticket = await this.byId(tx, current.id)
+      if (clock) await record(tx, ticket, now, by, clock.action, t.to, undefined, clock.details)
       if (t.to === 'resolved') await this.onResolved(tx, ticket)
       return ticket
     })
@@ -284,7 +289,7 @@ export class TicketRepository {
    * by the time it has been paused, and warnings and breaches of the old ones no longer stand.
    */
   async changePriority(ref: string, change: PriorityChange, policy: SlaPolicy): Promise<Ticket> {
-    return this.db.transaction(async (tx) => {
+    return inStreamTransaction(this.db, async (tx) => {
       const current = await this.lock(tx, ref)
       if (finishedStatuses.includes(current.status)) throw new TransitionConflict(`a ${current.status} ticket keeps its priority`)
       if (current.priority === change.priority) throw new TransitionConflict(`the ticket is ${change.priority} already`)
@@ -297,16 +302,17 @@ export class TicketRepository {
         [current.id, change.priority, this.clock.now(), d.respondBy, d.startBy, d.resolveBy, d.respondWarnAt, d.startWarnAt, d.resolveWarnAt],
       )
       await tx.query(`DELETE FROM sla_alerts WHERE ticket_id = $1`, [current.id])
+      await rewatch(tx, current.id)
+      const ticket = await this.byId(tx, current.id)
       const iso = (ms: number) => new Date(ms).toISOString()
-      await record(tx, current.id, this.clock.now(), change.by, 'priority_changed', current.status, change.reason, {
+      await record(tx, ticket, this.clock.now(), change.by, 'priority_changed', current.status, change.reason, {
         from: current.priority,
         to: change.priority,
         respondBy: iso(d.respondBy),
         startBy: iso(d.startBy),
         resolveBy: iso(d.resolveBy),
       })
-      await rewatch(tx, current.id)
-      return this.byId(tx, current.id)
+      return ticket
     })
   }
 
@@ -326,7 +332,7 @@ export class TicketRepository {
    * the priority the ticket had when it was (before an escalation).
    */
   async raiseSlaAlerts(id: number, now: number, due: (t: Ticket) => SlaAlert[], escalation: Escalation): Promise<RaisedAlert[]> {
-    return this.db.transaction(async (tx) => {
+    return inStreamTransaction(this.db, async (tx) => {
       const { rows } = await tx.query<{ next: Date | null }>(`SELECT next_sla_at AS next FROM tickets WHERE id = $1 FOR UPDATE`, [id])
       const ticket = await this.byId(tx, id)
       // another process (or a change since the query) has moved it on
@@ -342,7 +348,7 @@ export class TicketRepository {
         const passed = alert.level === 'breach'
         await record(
           tx,
-          ticket.id,
+          ticket,
           now,
           SYSTEM,
           passed ? 'sla_breached' : 'sla_warning',
@@ -367,14 +373,11 @@ export class TicketRepository {
     if (escalation === 'priority' && to !== ticket.priority) {
       // the deadlines promised stay: a higher priority puts the ticket ahead in the queue, it does not shorten them
       await tx.query(`UPDATE tickets SET priority = $2, updated_at = to_timestamp($3 / 1000.0) WHERE id = $1`, [ticket.id, to, now])
-      await record(tx, ticket.id, now, SYSTEM, 'escalated', ticket.status, `${deadline} deadline breached: priority raised`, {
-        deadline,
-        from: ticket.priority,
-        to,
-      })
+      const from = ticket.priority
       ticket.priority = to
+      await record(tx, ticket, now, SYSTEM, 'escalated', ticket.status, `${deadline} deadline breached: priority raised`, { deadline, from, to })
     } else {
-      await record(tx, ticket.id, now, SYSTEM, 'escalated', ticket.status, `${deadline} deadline breached: for the supervisor`, { deadline, to: 'supervisor' })
+      await record(tx, ticket, now, SYSTEM, 'escalated', ticket.status, `${deadline} deadline breached: for the supervisor`, { deadline, to: 'supervisor' })
     }
   }
 
@@ -391,21 +394,27 @@ export class TicketRepository {
 
   /**
    * Waiting on parts or the customer stops the SLA clock; work resuming moves every deadline and warning on by
-   * the time it stood still (issue 11). Both are in the history.
+   * the time it stood still (issue 11). Returns the history entry that says so.
    */
-  private async pauseOrResume(tx: Queryable, current: { id: number; pausedAt: Date | null }, to: Status, now: number, by: string) {
+  private async pauseOrResume(
+    tx: Queryable,
+    current: { id: number; pausedAt: Date | null },
+    to: Status,
+    now: number,
+  ): Promise<{ action: 'sla_paused' | 'sla_resumed'; details?: { pausedMs: number } } | undefined> {
     const waits = pausedStatuses.includes(to)
     if (waits && current.pausedAt === null) {
       await tx.query(`UPDATE tickets SET paused_at = to_timestamp($2 / 1000.0) WHERE id = $1`, [current.id, now])
-      await record(tx, current.id, now, by, 'sla_paused', to)
+      return { action: 'sla_paused' }
     } else if (!waits && current.pausedAt !== null) {
       const pausedMs = Math.max(0, now - current.pausedAt.getTime())
       const shift = ['respond_by', 'start_by', 'resolve_by', 'respond_warn_at', 'start_warn_at', 'resolve_warn_at']
         .map((c) => `${c} = ${c} + make_interval(secs => $2::bigint / 1000.0)`)
         .join(', ')
       await tx.query(`UPDATE tickets SET ${shift}, paused_at = NULL, paused_ms = paused_ms + $2::bigint WHERE id = $1`, [current.id, pausedMs])
-      await record(tx, current.id, now, by, 'sla_resumed', to, undefined, { pausedMs })
+      return { action: 'sla_resumed', details: { pausedMs } }
     }
+    return undefined
   }
 
   /** The same condition again on a device with an open ticket: one more occurrence, seen later, not cleared. */
@@ -417,8 +426,9 @@ export class TicketRepository {
       [deviceId, condition, time, now],
     )
     if (!rows[0]) return undefined
-    await record(tx, rows[0].id, now, by, 'occurrence', rows[0].status, note)
-    return this.byId(tx, rows[0].id)
+    const ticket = await this.byId(tx, rows[0].id)
+    await record(tx, ticket, now, by, 'occurrence', rows[0].status, note)
+    return ticket
   }
 
   private async byId(tx: Queryable, id: number): Promise<Ticket> {
@@ -451,7 +461,7 @@ export class TicketRepository {
     const ticket = await this.byId(tx, id)
     await record(
       tx,
-      id,
+      ticket,
       now,
       by,
       inserted ? 'opened' : 'occurrence',
