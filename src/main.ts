@@ -18,6 +18,7 @@ import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type Inges
 import { MaintenanceRecords, MaintenanceScheduler } from './maintenance/index.js'
 import { createMetrics } from './metrics.js'
 import { readings } from './readings/index.js'
+import { SlaWatcher } from './sla/index.js'
 import { repairTickets } from './ticketing/index.js'
 import { DatabaseUnavailable, lockDataDir, openStore } from './store/index.js'
 import { StreamHub, type SessionOptions } from './stream/index.js'
@@ -97,7 +98,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   const maintenanceRecords = new MaintenanceRecords(db)
   const tickets = new TicketRepository(db, clock, config.timeZone, maintenanceRecords.recordServiceOnResolve(catalog))
   metrics.openTickets.readFrom(async () => (await tickets.openCounts()).map(({ priority, kind, count }) => ({ labels: { priority, kind }, value: count })))
-  const policy = { sla: config.sla, timeZone: config.timeZone }
+  const policy = { ...config.sla, timeZone: config.timeZone }
   const initial = await loadDetectorState(db, catalog, await registry.lastSeen(), clock.now())
   const detections$ = pipeline.accepted$.pipe(filter(fromDevice), detections({ catalog, modelOf: registry.modelOf, initial }), share())
   const rulesLog = log.child({ component: 'rules' })
@@ -123,6 +124,17 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   })
   consumers.push(() => maintenance.close())
   await maintenance.start(pipeline.accepted$)
+  const sla = new SlaWatcher({
+    tickets,
+    clock,
+    escalation: policy.escalation,
+    log: log.child({ component: 'sla' }),
+    intervalMs: config.slaIntervalMs,
+    onAlert: (a) => metrics.slaAlerts.inc({ level: a.level, deadline: a.deadline, priority: a.priority }),
+    onPass: () => metrics.slaPasses.inc(),
+  })
+  consumers.push(() => sla.close())
+  await sla.start()
   const receive = receiver(pipeline, config, log.child({ component: 'ingest' }), metrics)
   const broker = closers.add(
     await startBroker(

@@ -119,6 +119,25 @@ describe('loadConfig', () => {
     for (const p of err.problems) expect(err.message).toContain(p)
   })
 
+  it('reads the SLA watch settings, and names each bad one', () => {
+    expect(loadConfig({}, [])).toMatchObject({ sla: { warnAt: 0.8, calendar: undefined, escalation: 'supervisor' }, slaIntervalMs: 15_000 })
+    const set = loadConfig({ FAULTLINE_SLA_WARN_AT: '0.5', FAULTLINE_SLA_CALENDAR: '{"hours":"08:30-17:30"}', FAULTLINE_SLA_ESCALATE: 'priority' }, [])
+    expect(set.sla).toMatchObject({ warnAt: 0.5, escalation: 'priority', calendar: { opensMs: 8.5 * 3600_000, closesMs: 17.5 * 3600_000 } })
+    const err = configError({
+      FAULTLINE_SLA_WARN_AT: '1',
+      FAULTLINE_SLA_CALENDAR: '{"hours":"18:00-09:00"}',
+      FAULTLINE_SLA_ESCALATE: 'shout',
+      FAULTLINE_SLA_INTERVAL_MS: '0',
+    })
+    expect(err.problems.map((p) => p.split(' ')[0])).toEqual([
+      'FAULTLINE_SLA_WARN_AT',
+      'FAULTLINE_SLA_CALENDAR',
+      'FAULTLINE_SLA_ESCALATE',
+      'FAULTLINE_SLA_INTERVAL_MS',
+    ])
+    expect(configError({ FAULTLINE_SLA_CALENDAR: 'weekdays' }).problems[0]).toContain('expected JSON such as {"hours":"09:00-18:00"')
+  })
+
   it('reports cross-setting problems: a TLS key without a cert, a max age beyond retention', () => {
     expect(configError({ FAULTLINE_TLS_KEY: '/k.pem' }).problems).toEqual(['FAULTLINE_TLS_CERT and FAULTLINE_TLS_KEY go together: set both or neither'])
     expect(configError({ FAULTLINE_RETENTION_DAYS: '10', FAULTLINE_MAX_AGE_MS: String(11 * 24 * 3600_000) }).problems).toEqual([

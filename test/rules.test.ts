@@ -2,7 +2,19 @@
 import { describe, expect, it } from 'vitest'
 import { addMonths, calendarDate } from '../src/calendar.js'
 import { parseCatalog, warrantyPolicy } from '../src/catalog/index.js'
-import { defaultSla, escalate, judgeWarranty, priorityFor, quoteRepair, slaConfigSchema, slaDeadlines, type Priority } from '../src/rules/index.js'
+import {
+  addWorkingTime,
+  businessCalendarSchema,
+  defaultSla,
+  defaultSlaPolicy,
+  escalate,
+  judgeWarranty,
+  priorityFor,
+  quoteRepair,
+  slaConfigSchema,
+  slaDeadlines,
+  type Priority,
+} from '../src/rules/index.js'
 
 const policy = warrantyPolicy.parse({
   months: 12,
@@ -205,30 +217,91 @@ describe('slaDeadlines', () => {
   const opened = Date.parse('2025-03-15T08:00:00Z')
   const minute = 60_000
   const hour = 60 * minute
+  const policy = defaultSlaPolicy()
+  const deadlines = (p: Priority, sla = policy) => {
+    const d = slaDeadlines(p, opened, sla)
+    return { respond: d.respondBy - opened, start: d.startBy - opened, resolve: d.resolveBy - opened }
+  }
 
-  it('has the default response and resolution times per priority', () => {
-    expect(slaDeadlines('P1', opened)).toEqual({ respondBy: opened + 30 * minute, resolveBy: opened + 4 * hour })
-    expect(slaDeadlines('P2', opened)).toEqual({ respondBy: opened + 2 * hour, resolveBy: opened + 24 * hour })
-    expect(slaDeadlines('P3', opened)).toEqual({ respondBy: opened + 8 * hour, resolveBy: opened + 72 * hour })
-    expect(slaDeadlines('P4', opened)).toEqual({ respondBy: opened + 24 * hour, resolveBy: opened + 7 * 24 * hour })
+  it('has the default response, start and resolution times per priority (004: P1 30 min, 2 h, 4 h)', () => {
+    expect(deadlines('P1')).toEqual({ respond: 30 * minute, start: 2 * hour, resolve: 4 * hour })
+    expect(deadlines('P2')).toEqual({ respond: 2 * hour, start: 8 * hour, resolve: 24 * hour })
+    expect(deadlines('P3')).toEqual({ respond: 8 * hour, start: 24 * hour, resolve: 72 * hour })
+    expect(deadlines('P4')).toEqual({ respond: 24 * hour, start: 72 * hour, resolve: 7 * 24 * hour })
+  })
+
+  it('warns at the configured share of each allowed time, exactly: P1 respond at 24 min of 30', () => {
+    const d = slaDeadlines('P1', opened, policy)
+    expect([d.respondWarnAt - opened, d.startWarnAt - opened, d.resolveWarnAt - opened]).toEqual([24 * minute, 96 * minute, 192 * minute])
+    expect(slaDeadlines('P1', opened, { ...policy, warnAt: 0.5 }).respondWarnAt - opened).toBe(15 * minute)
+  })
+
+  it('moves every deadline and warning on by the paused time', () => {
+    const still = slaDeadlines('P2', opened, policy)
+    const paused = slaDeadlines('P2', opened, policy, 17 * minute)
+    for (const key of Object.keys(still) as (keyof typeof still)[]) expect(paused[key] - still[key]).toBe(17 * minute)
   })
 
   it('takes overrides validated by slaConfigSchema, keeping the defaults not overridden', () => {
     const sla = slaConfigSchema.parse({ P1: { respondWithin: '15m' }, P4: { resolveWithin: 14 * 24 * hour } })
     expect(sla).toEqual({
       ...defaultSla,
-      P1: { respondWithin: 15 * minute, resolveWithin: 4 * hour },
-      P4: { respondWithin: 24 * hour, resolveWithin: 14 * 24 * hour },
+      P1: { respondWithin: 15 * minute, startWithin: 2 * hour, resolveWithin: 4 * hour },
+      P4: { respondWithin: 24 * hour, startWithin: 72 * hour, resolveWithin: 14 * 24 * hour },
     })
-    expect(slaDeadlines('P1', opened, sla)).toEqual({ respondBy: opened + 15 * minute, resolveBy: opened + 4 * hour })
+    expect(deadlines('P1', { ...policy, sla })).toEqual({ respond: 15 * minute, start: 2 * hour, resolve: 4 * hour })
     expect(slaConfigSchema.parse({})).toEqual(defaultSla)
   })
 
   it('rejects overrides that make no sense', () => {
     expect(slaConfigSchema.safeParse({ P2: { respondWithin: '25h' } }).error?.issues).toMatchObject([
-      { path: ['P2'], message: 'P2 must be responded to no later than it is resolved' },
+      { path: ['P2'], message: 'P2 must be responded to no later than work starts, and work start no later than it is resolved' },
     ])
+    expect(slaConfigSchema.safeParse({ P1: { startWithin: '5h' } }).success).toBe(false)
     expect(slaConfigSchema.safeParse({ P5: {} }).success).toBe(false)
     expect(slaConfigSchema.safeParse({ P1: { respondWithin: 'soon' } }).error?.issues[0]?.path).toEqual(['P1', 'respondWithin'])
+  })
+})
+
+describe('the business calendar', () => {
+  const hour = 3_600_000
+  const calendar = businessCalendarSchema.parse({ hours: '09:00-18:00', holidays: ['2026-10-01'] })
+  const at = (iso: string) => Date.parse(iso)
+  const iso = (ms: number) => new Date(ms).toISOString()
+
+  it('counts working hours only: Friday 17:00 + 8 h lands on Monday 16:00', () => {
+    // 2026-06-05 is a Friday: 1 h that evening, 7 h on Monday
+    expect(iso(addWorkingTime(at('2026-06-05T17:00:00Z'), 8 * hour, calendar, 'UTC'))).toBe('2026-06-08T16:00:00.000Z')
+  })
+
+  it('starts counting at opening time, skips holidays, and ends exactly at closing time', () => {
+    expect(iso(addWorkingTime(at('2026-06-08T06:30:00Z'), 30 * 60_000, calendar, 'UTC'))).toBe('2026-06-08T09:30:00.000Z')
+    // 2026-10-01 (a Thursday) is a holiday: 17:00 Wednesday + 2 h is 10:00 Friday
+    expect(iso(addWorkingTime(at('2026-09-30T17:00:00Z'), 2 * hour, calendar, 'UTC'))).toBe('2026-10-02T10:00:00.000Z')
+    expect(iso(addWorkingTime(at('2026-06-08T09:00:00Z'), 9 * hour, calendar, 'UTC'))).toBe('2026-06-08T18:00:00.000Z')
+  })
+
+  it('reaches as far as the time takes: 300 h on one working hour a week', () => {
+    const mondays = businessCalendarSchema.parse({ hours: '09:00-10:00', days: [1] })
+    // 2026-06-08 is a Monday: 300 one-hour Mondays
+    expect(iso(addWorkingTime(at('2026-06-08T09:00:00Z'), 300 * hour, mondays, 'UTC'))).toBe('2032-03-01T10:00:00.000Z')
+  })
+
+  it('reads working hours in the time zone: 09:00 in Shanghai is 01:00 UTC', () => {
+    expect(iso(addWorkingTime(at('2026-06-07T20:00:00Z'), hour, calendar, 'Asia/Shanghai'))).toBe('2026-06-08T02:00:00.000Z')
+  })
+
+  it('is what the deadlines count on when configured', () => {
+    const d = slaDeadlines('P1', at('2026-06-05T17:00:00Z'), { ...defaultSlaPolicy(), calendar })
+    // P1 resolve within 4 h: 1 h Friday, 3 h Monday
+    expect(iso(d.resolveBy)).toBe('2026-06-08T12:00:00.000Z')
+  })
+
+  it('refuses hours that make no sense and days out of range', () => {
+    expect(businessCalendarSchema.safeParse({ hours: '18:00-09:00' }).success).toBe(false)
+    expect(businessCalendarSchema.safeParse({ hours: '9-18' }).success).toBe(false)
+    expect(businessCalendarSchema.safeParse({ hours: '09:00-18:00', days: [] }).success).toBe(false)
+    expect(businessCalendarSchema.safeParse({ hours: '09:00-18:00', days: [0] }).success).toBe(false)
+    expect(businessCalendarSchema.safeParse({ hours: '09:00-18:00', holidays: ['2026-02-30'] }).success).toBe(false)
   })
 })

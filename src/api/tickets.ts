@@ -5,10 +5,12 @@ import { exclusionCause, severity, type Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import { deviceId, type DeviceRegistry } from '../devices/index.js'
 import { draftRepairTicket, phoneReportFault, priorities, type TicketPolicy } from '../rules/index.js'
-import { int64Id, isoInstant, storableText } from '../store/index.js'
+import { instantParam, int64Id, isoInstant, storableText } from '../store/index.js'
 import {
+  allowedTransitions,
   IllegalTransition,
   statuses,
+  statusLabels,
   ticketSchema,
   ticketWithHistorySchema,
   TicketNotFound,
@@ -31,6 +33,13 @@ const ticketQuery = z.object({
   deviceId: deviceId.optional(),
   kind: z.enum(['repair', 'maintenance']).optional(),
   warranty: z.enum(['in_warranty', 'out_of_warranty', 'excluded']).optional(),
+  /** a deadline not met has passed */
+  overdue: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+  /** a deadline not met falls before this instant */
+  dueBefore: instantParam.optional(),
   cursor: z.coerce.number().int().positive().optional(),
   limit: pageLimit(500, 50),
 })
@@ -64,6 +73,17 @@ const transition = z
     if (t.to === 'resolved') requires('resolution', 'resolving needs what was done')
     if (t.to === 'closed') requires('satisfaction', "closing records the customer's satisfaction (1-5) from the follow-up call")
   })
+
+// 003: urgency reassessed as the problem develops, or raised because the customer insists
+const priorityChange = z.strictObject({
+  priority: z.enum(priorities),
+  reason: storableText.trim().min(1).max(2000),
+  by: actor,
+})
+
+const statusList = z.object({
+  statuses: z.array(z.object({ status: z.enum(statuses), label: z.string(), zh: z.string(), next: z.array(z.enum(statuses)) })),
+})
 
 const manualTicket = z.strictObject({
   deviceId,
@@ -103,11 +123,18 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
       deviceId: q.deviceId,
       kind: q.kind,
       warranty: q.warranty,
+      overdue: q.overdue,
+      dueBefore: q.dueBefore?.getTime(),
       before: q.cursor,
       limit: q.limit,
     })
     return { tickets: page, next: page.length === q.limit ? page.at(-1)!.id : null }
   })
+
+  // The manager's words for each status (002), and where each may go next.
+  app.get('/tickets/statuses', { schema: { response: { 200: statusList, ...failures } } }, async () => ({
+    statuses: statuses.map((status) => ({ status, ...statusLabels[status], next: [...allowedTransitions[status]] })),
+  }))
 
   app.get('/tickets/:id', { schema: { params: ticketRef, response: { 200: ticketWithHistorySchema, ...errors(404), ...failures } } }, async (req) => {
     const ticket = await tickets.get(req.params.id)
@@ -126,6 +153,20 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
         if (err instanceof IllegalTransition) {
           throw new HttpError(409, 'illegal_transition', err.message, { from: err.from, allowed: err.allowed })
         }
+        if (err instanceof TransitionConflict) throw new HttpError(409, 'conflict', err.message)
+        throw err
+      }
+    },
+  )
+
+  app.post(
+    '/tickets/:id/priority',
+    { schema: { params: ticketRef, body: priorityChange, response: { 200: ticketSchema, ...errors(404, 409), ...failures } } },
+    async (req) => {
+      try {
+        return await tickets.changePriority(req.params.id, req.body, policy)
+      } catch (err) {
+        if (err instanceof TicketNotFound) throw notFound(`ticket ${req.params.id}`)
         if (err instanceof TransitionConflict) throw new HttpError(409, 'conflict', err.message)
         throw err
       }

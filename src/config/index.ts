@@ -2,7 +2,7 @@
 // (FAULTLINE_MQTT_PORT=1884 and --mqtt-port 1884 are one setting; a flag wins).
 import { parseArgs } from 'node:util'
 import type { z } from 'zod'
-import type { SlaConfig } from '../rules/index.js'
+import type { SlaPolicy } from '../rules/index.js'
 import { flagOf, settings } from './settings.js'
 
 export { flagOf, settings } from './settings.js'
@@ -36,7 +36,10 @@ export interface Config {
   shutdownTimeoutMs: number
   /** product models: warranty policies, fault codes, thresholds, service plans */
   catalogDir: string
-  sla: SlaConfig
+  /** deadlines per priority, warnings, calendar and escalation (the time zone is timeZone's) */
+  sla: Omit<SlaPolicy, 'timeZone'>
+  /** how often the SLA watcher looks */
+  slaIntervalMs: number
   /** the calendar that dates faults for warranty and numbers tickets */
   timeZone: string
   /** how often calendar and seasonal service plans are looked at */
@@ -120,7 +123,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     retentionDays: s.FAULTLINE_RETENTION_DAYS,
     shutdownTimeoutMs: s.FAULTLINE_SHUTDOWN_TIMEOUT_MS,
     catalogDir: s.FAULTLINE_CATALOG_DIR,
-    sla: s.FAULTLINE_SLA,
+    sla: { sla: s.FAULTLINE_SLA, warnAt: s.FAULTLINE_SLA_WARN_AT, calendar: s.FAULTLINE_SLA_CALENDAR, escalation: s.FAULTLINE_SLA_ESCALATE },
+    slaIntervalMs: s.FAULTLINE_SLA_INTERVAL_MS,
     timeZone: s.FAULTLINE_TIME_ZONE,
     maintenanceIntervalMs: s.FAULTLINE_MAINTENANCE_INTERVAL_MS,
     registryRefreshMs: s.FAULTLINE_REGISTRY_REFRESH_MS,

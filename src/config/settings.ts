@@ -2,7 +2,7 @@
 // read from it (index.ts) and `--help` is generated from it (help.ts).
 import { z } from 'zod'
 import { parseDuration } from '../catalog/index.js'
-import { slaConfigSchema } from '../rules/index.js'
+import { businessCalendarSchema, escalations, slaConfigSchema } from '../rules/index.js'
 
 const port = z.coerce.number().int().min(0).max(65535)
 const positiveInt = z.coerce.number().int().positive()
@@ -82,6 +82,33 @@ export const settings = {
       }
     })
     .describe('JSON overrides of the response and resolution deadlines, e.g. {"P1":{"respondWithin":"15m"}}'),
+  FAULTLINE_SLA_WARN_AT: z.coerce
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(0.8)
+    .describe("share of a deadline's allowed time after which it is at risk and warned of (0 to 1, e.g. 0.8)"),
+  FAULTLINE_SLA_CALENDAR: z
+    .string()
+    .optional()
+    .transform((json, ctx) => {
+      if (json === undefined) return undefined
+      try {
+        return businessCalendarSchema.parse(JSON.parse(json))
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected JSON such as {"hours":"09:00-18:00","days":[1,2,3,4,5],"holidays":["2026-10-01"]}: ${err instanceof z.ZodError ? z.prettifyError(err) : (err as Error).message}`,
+        })
+        return z.NEVER
+      }
+    })
+    .describe('business calendar SLA deadlines count on, in the time zone; unset: round the clock'),
+  FAULTLINE_SLA_ESCALATE: z
+    .enum(escalations)
+    .default('supervisor')
+    .describe('a breached deadline: supervisor (an "escalated" history entry), priority (raised one level) or none'),
+  FAULTLINE_SLA_INTERVAL_MS: positiveInt.default(15_000).describe('how often the SLA watcher looks for deadlines at risk or breached'),
   FAULTLINE_TIME_ZONE: text
     .default('UTC')
     .refine((tz) => {

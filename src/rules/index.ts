@@ -1,7 +1,20 @@
 export { judgeWarranty } from './warranty.js'
 export { quoteRepair, type Quote } from './quote.js'
-export { priorityFor, escalate, slaDeadlines, slaConfigSchema, defaultSla, priorities, type Priority, type SlaConfig, type SlaTarget } from './priority.js'
+export { priorityFor, escalate, slaConfigSchema, defaultSla, priorities, type Priority, type SlaConfig, type SlaTarget } from './priority.js'
 export { repeatRepairWindowMs } from './repeat-repair.js'
 export { draftRepairTicket, faultOf, type Fault, type TicketDevice, type TicketDraft, type TicketPolicy } from './repair-ticket.js'
 export { phoneReportFault } from './phone-report.js'
 export { draftMaintenanceTicket, type DueOn, type MaintenanceDraft } from './maintenance-ticket.js'
+export {
+  addWorkingTime,
+  businessCalendarSchema,
+  deadlineKinds,
+  defaultSlaPolicy,
+  escalations,
+  slaDeadlines,
+  type BusinessCalendar,
+  type DeadlineKind,
+  type Escalation,
+  type SlaDeadlines,
+  type SlaPolicy,
+} from './sla.js'

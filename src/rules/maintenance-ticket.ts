@@ -2,7 +2,7 @@
 // within its term, otherwise quoted. Pure.
 import type { ProductModel, ServicePlan } from '../catalog/index.js'
 import { planCondition } from '../conditions.js'
-import { slaDeadlines } from './priority.js'
+import { slaDeadlines } from './sla.js'
 import { quoteRepair } from './quote.js'
 import type { TicketDevice, TicketDraft, TicketPolicy } from './repair-ticket.js'
 import { judgeWarranty, type WarrantyJudgement } from './warranty.js'
@@ -44,9 +44,10 @@ export function draftMaintenanceTicket(
         }
       : term
   const priority = 'P4'
-  const sla = slaDeadlines(priority, now, policy.sla)
+  const sla = slaDeadlines(priority, now, policy)
   // A visit planned for a day is due by that day (or the end of its season), not by a repair's SLA.
   const deadline = 'date' in due ? endOfDay(due.until ?? due.date) : due.projected ? endOfDay(due.projected) : sla.resolveBy
+  const resolveBy = Math.max(deadline, sla.respondBy)
   return {
     kind: 'maintenance',
     trigger: triggerOf[plan.schedule.kind],
@@ -54,8 +55,11 @@ export function draftMaintenanceTicket(
     condition: planCondition(plan.id, occurrence),
     title: plan.title,
     priority,
-    respondBy: sla.respondBy,
-    resolveBy: Math.max(deadline, sla.respondBy),
+    ...sla,
+    startBy: Math.min(sla.startBy, resolveBy),
+    resolveBy,
+    // warned of when the same share of its own window has gone
+    resolveWarnAt: now + Math.round((resolveBy - now) * policy.warnAt),
     warranty,
     billing: warranty.chargeable ? 'chargeable' : 'free',
     quote: warranty.chargeable ? quoteRepair(model.warranty, plan.parts, plan.labourHours) : undefined,

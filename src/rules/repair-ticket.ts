@@ -2,7 +2,8 @@
 import type { ExclusionCause, PartLine, ProductModel, Severity } from '../catalog/index.js'
 import type { Detection } from '../detect/index.js'
 import type { NewDevice } from '../devices/index.js'
-import { escalate, priorityFor, slaDeadlines, type Priority, type SlaConfig } from './priority.js'
+import { escalate, priorityFor, type Priority } from './priority.js'
+import { slaDeadlines, type SlaDeadlines, type SlaPolicy } from './sla.js'
 import { quoteRepair, type Quote } from './quote.js'
 import { judgeWarranty, type WarrantyJudgement } from './warranty.js'
 import type { DueOn } from './maintenance-ticket.js'
@@ -31,12 +32,10 @@ export const faultOf = ({ trigger, condition, severity, title, component, code, 
   at: time,
 })
 
-export interface TicketPolicy {
-  sla: SlaConfig
-  timeZone: string
-}
+/** The SLA and calendar a ticket is decided by. */
+export type TicketPolicy = SlaPolicy
 
-export interface TicketDraft {
+export interface TicketDraft extends SlaDeadlines {
   kind: 'repair' | 'maintenance'
   trigger: Fault['trigger'] | 'schedule' | 'usage' | 'season'
   device: TicketDevice
@@ -49,8 +48,6 @@ export interface TicketDraft {
   /** the likely cause, for the technician */
   cause?: string
   priority: Priority
-  respondBy: number
-  resolveBy: number
   warranty: WarrantyJudgement
   billing: 'free' | 'chargeable'
   quote?: Quote
@@ -115,7 +112,7 @@ export function draftRepairTicket(
     severity: fault.severity,
     cause: fault.cause ?? repair?.cause,
     priority,
-    ...slaDeadlines(priority, now, policy.sla),
+    ...slaDeadlines(priority, now, policy),
     warranty,
     billing: warranty.chargeable ? 'chargeable' : 'free',
     quote: warranty.chargeable && model && repair ? quoteRepair(model.warranty, repair.parts, repair.labourHours) : undefined,

@@ -3,6 +3,7 @@
 // and the row mapping are all built from it (issue 9: one ticket shape), so a column cannot be written and not
 // read, or read under another name.
 import type { TicketDraft } from '../rules/index.js'
+import { slaStateAt } from './sla-state.js'
 import type { Assert, Ticket } from './ticket.js'
 
 /** What opening a ticket knows beyond its draft. */
@@ -11,7 +12,7 @@ interface Opening {
 }
 
 /** A Ticket field, or one inside the two objects built from several columns. */
-type Field = Exclude<keyof Ticket, 'sla' | 'repeatOf'> | `sla.${keyof Ticket['sla']}` | `repeatOf.${keyof NonNullable<Ticket['repeatOf']>}`
+type Field = Exclude<keyof Ticket, 'sla' | 'repeatOf'> | `sla.${Exclude<keyof Ticket['sla'], 'state'>}` | `repeatOf.${keyof NonNullable<Ticket['repeatOf']>}`
 
 interface Codec {
   /** the parameter's SQL for placeholder `p` */
@@ -58,7 +59,13 @@ const columns = [
   column('cause', 'cause', {}, (t) => t.cause),
   column('priority', 'priority', {}, (t) => t.priority),
   column('respond_by', 'sla.respondBy', instant, (t) => t.respondBy),
+  column('start_by', 'sla.startBy', instant, (t) => t.startBy),
   column('resolve_by', 'sla.resolveBy', instant, (t) => t.resolveBy),
+  column('respond_warn_at', 'sla.respondWarnAt', instant, (t) => t.respondWarnAt),
+  column('start_warn_at', 'sla.startWarnAt', instant, (t) => t.startWarnAt),
+  column('resolve_warn_at', 'sla.resolveWarnAt', instant, (t) => t.resolveWarnAt),
+  column('paused_at', 'sla.pausedAt', instant),
+  column('paused_ms', 'sla.pausedMs', int8),
   column('warranty', 'warranty', jsonb, (t) => t.warranty),
   column('billing', 'billing', {}, (t) => t.billing),
   column('quote', 'quote', jsonb, (t) => t.quote),
@@ -103,7 +110,8 @@ export function ticketInsert(t: TicketDraft, o: Opening): { columns: string; val
   }
 }
 
-export function toTicket(row: TicketRow): Ticket {
+/** The ticket a row holds, its SLA state judged at `now`. */
+export function toTicket(row: TicketRow, now: number): Ticket {
   const ticket: Record<string, unknown> = {}
   const nested: Record<string, Record<string, unknown>> = {}
   for (const c of columns as readonly Column[]) {
@@ -117,7 +125,9 @@ export function toTicket(row: TicketRow): Ticket {
   for (const [field, parts] of Object.entries(nested)) {
     ticket[field] = Object.values(parts).every((v) => v === null) ? null : parts
   }
-  return ticket as Ticket
+  const stored = ticket as Ticket
+  stored.sla.state = slaStateAt(stored.sla, stored.status, now)
+  return stored
 }
 
 // Every Ticket field has its column: a field added to Ticket without one fails to compile.

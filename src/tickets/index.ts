@@ -1,3 +1,13 @@
-export { TicketRepository, TicketNotFound, IllegalTransition, TransitionConflict, type DetectionOutcome, type TransitionRequest } from './repository.js'
-export { statuses } from './lifecycle.js'
+export {
+  TicketRepository,
+  TicketNotFound,
+  IllegalTransition,
+  TransitionConflict,
+  type DetectionOutcome,
+  type PriorityChange,
+  type RaisedAlert,
+  type SlaAlert,
+  type TransitionRequest,
+} from './repository.js'
+export { allowedTransitions, statuses, statusLabels, type Status } from './lifecycle.js'
 export { ticketSchema, ticketWithHistorySchema, type Ticket } from './ticket.js'

@@ -2,13 +2,14 @@
 // Every write is one transaction; "one open ticket per device and condition" is the tickets_one_open index,
 // so two Faultline processes racing on the same fault still open one.
 import type { Detection } from '../detect/index.js'
-import type { MaintenanceDraft, TicketDraft } from '../rules/index.js'
+import type { DeadlineKind, Escalation, MaintenanceDraft, Priority, SlaPolicy, TicketDraft } from '../rules/index.js'
 import { calendarDate } from '../calendar.js'
-import { priorities, repeatRepairWindowMs } from '../rules/index.js'
+import { escalate, priorities, repeatRepairWindowMs, slaDeadlines } from '../rules/index.js'
 import type { Database, Queryable } from '../store/index.js'
 import { inStreamTransaction, queueStreamEvent } from '../stream/index.js'
 import type { Clock } from '../clock.js'
-import { allowedTransitions, finishedStatuses, type Status } from './lifecycle.js'
+import { allowedTransitions, finishedStatuses, pausedStatuses, type Status } from './lifecycle.js'
+import { rewatch, unmetDeadline } from './sla-watch.js'
 import { ticketInsert, ticketSelect, toTicket, type TicketRow } from './columns.js'
 import { ticketSchema, type HistoryEntry, type PartsUsed, type Ticket } from './ticket.js'
 import { ticketEvent } from './stream-event.js'
@@ -33,6 +34,13 @@ export class IllegalTransition extends Error {
 }
 export class TransitionConflict extends Error {
   override name = 'TransitionConflict'
+}
+
+/** A person's change of priority, with why (003: urgency reassessed, a customer insisting). */
+export interface PriorityChange {
+  priority: Priority
+  reason: string
+  by: string
 }
 
 export type DetectionOutcome =
@@ -61,6 +69,10 @@ export interface TicketFilter {
   deviceId?: string
   kind?: 'repair' | 'maintenance'
   warranty?: string
+  /** tickets with a deadline not met that has passed */
+  overdue?: boolean
+  /** tickets with a deadline not met before this instant (epoch ms) */
+  dueBefore?: number
   /** tickets older than this id (the previous page's `next`) */
   before?: number
   limit: number
@@ -79,6 +91,16 @@ async function record(tx: Queryable, ticket: Ticket, at: number, by: string, act
   ])
   queueStreamEvent(tx, ticketEvent(ticket, { at, by, action, note }))
 }
+
+/** A warning (the deadline at risk) or a breach (passed) of one of a ticket's deadlines. */
+export interface SlaAlert {
+  deadline: DeadlineKind
+  level: 'warning' | 'breach'
+  /** the deadline, epoch ms */
+  due: number
+}
+
+export type RaisedAlert = SlaAlert & { priority: Priority }
 
 export class TicketRepository {
   constructor(
@@ -164,7 +186,7 @@ export class TicketRepository {
       [rows[0].id],
     )
     return {
-      ...toTicket(rows[0]),
+      ...toTicket(rows[0], this.clock.now()),
       history: history.rows.map((h) => ({
         at: h.at.toISOString(),
         by: h.by,
@@ -178,15 +200,29 @@ export class TicketRepository {
 
   /** Newest first. */
   async list(f: TicketFilter): Promise<Ticket[]> {
+    const now = this.clock.now()
     const { rows } = await this.db.query<TicketRow>(
       `SELECT ${ticketSelect} FROM tickets
        WHERE ($1::text[] IS NULL OR status = ANY($1)) AND ($2::text[] IS NULL OR priority = ANY($2))
          AND ($3::text IS NULL OR device_id = $3) AND ($4::text IS NULL OR kind = $4)
          AND ($5::text IS NULL OR warranty->>'decision' = $5) AND ($6::bigint IS NULL OR id < $6)
+         AND (NOT $8::boolean OR ${unmetDeadline('<= coalesce(tickets.paused_at, to_timestamp($9 / 1000.0))')})
+         AND ($10::float8 IS NULL OR ${unmetDeadline('< to_timestamp($10 / 1000.0)')})
        ORDER BY id DESC LIMIT $7`,
-      [f.status ?? null, f.priority ?? null, f.deviceId ?? null, f.kind ?? null, f.warranty ?? null, f.before ?? null, f.limit],
+      [
+        f.status ?? null,
+        f.priority ?? null,
+        f.deviceId ?? null,
+        f.kind ?? null,
+        f.warranty ?? null,
+        f.before ?? null,
+        f.limit,
+        f.overdue ?? false,
+        now,
+        f.dueBefore ?? null,
+      ],
     )
-    return rows.map(toTicket)
+    return rows.map((r) => toTicket(r, now))
   }
 
   /** How many tickets are open, for every priority and kind (zero included, so a figure falls to 0 rather than vanishing). */
@@ -201,12 +237,7 @@ export class TicketRepository {
   /** Moves a ticket along its lifecycle; every change is in its history with who and when. */
   async transition(ref: string, t: TransitionRequest): Promise<Ticket> {
     return inStreamTransaction(this.db, async (tx) => {
-      const { rows } = await tx.query<{ id: number; status: Status }>(
-        `SELECT id, status FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'} FOR UPDATE`,
-        [ref],
-      )
-      const current = rows[0]
-      if (!current) throw new TicketNotFound(`ticket ${ref} does not exist`)
+      const current = await this.lock(tx, ref)
       const allowed = allowedTransitions[current.status]
       if (!allowed.includes(t.to)) throw new IllegalTransition(current.status, t.to, allowed)
       const now = this.clock.now()
@@ -243,6 +274,8 @@ export class TicketRepository {
         ],
       )
       const { to: _to, by, note, ...details } = t
+      const clock = await this.pauseOrResume(tx, current, t.to, now)
+      await rewatch(tx, current.id)
       const ticket = await this.byId(tx, current.id)
       await record(
         tx,
@@ -254,9 +287,143 @@ export class TicketRepository {
         note,
         Object.keys(details).length > 0 ? details : undefined,
       )
+      if (clock) await record(tx, ticket, now, by, clock.action, t.to, undefined, clock.details)
       if (t.to === 'resolved') await this.onResolved(tx, ticket)
       return ticket
     })
+  }
+
+  /**
+   * A person sets the priority: the deadlines are those of the new priority from the ticket's opening, moved on
+   * by the time it has been paused, and warnings and breaches of the old ones no longer stand.
+   */
+  async changePriority(ref: string, change: PriorityChange, policy: SlaPolicy): Promise<Ticket> {
+    return inStreamTransaction(this.db, async (tx) => {
+      const current = await this.lock(tx, ref)
+      if (finishedStatuses.includes(current.status)) throw new TransitionConflict(`a ${current.status} ticket keeps its priority`)
+      if (current.priority === change.priority) throw new TransitionConflict(`the ticket is ${change.priority} already`)
+      const d = slaDeadlines(change.priority, current.createdAt.getTime(), policy, Number(current.pausedMs))
+      await tx.query(
+        `UPDATE tickets SET priority = $2, updated_at = to_timestamp($3 / 1000.0),
+           respond_by = to_timestamp($4 / 1000.0), start_by = to_timestamp($5 / 1000.0), resolve_by = to_timestamp($6 / 1000.0),
+           respond_warn_at = to_timestamp($7 / 1000.0), start_warn_at = to_timestamp($8 / 1000.0), resolve_warn_at = to_timestamp($9 / 1000.0)
+         WHERE id = $1`,
+        [current.id, change.priority, this.clock.now(), d.respondBy, d.startBy, d.resolveBy, d.respondWarnAt, d.startWarnAt, d.resolveWarnAt],
+      )
+      await tx.query(`DELETE FROM sla_alerts WHERE ticket_id = $1`, [current.id])
+      await rewatch(tx, current.id)
+      const ticket = await this.byId(tx, current.id)
+      const iso = (ms: number) => new Date(ms).toISOString()
+      await record(tx, ticket, this.clock.now(), change.by, 'priority_changed', current.status, change.reason, {
+        from: current.priority,
+        to: change.priority,
+        respondBy: iso(d.respondBy),
+        startBy: iso(d.startBy),
+        resolveBy: iso(d.resolveBy),
+      })
+      return ticket
+    })
+  }
+
+  /** For the SLA watcher: the tickets whose next SLA instant has come, soonest first (an index range on next_sla_at). */
+  async slaDue(now: number, limit: number): Promise<number[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT id FROM tickets WHERE next_sla_at <= to_timestamp($1 / 1000.0) ORDER BY next_sla_at LIMIT $2`,
+      [now, limit],
+    )
+    return rows.map((r) => Number(r.id))
+  }
+
+  /**
+   * For the SLA watcher: under the ticket's row lock, each alert `due` finds on the ticket as it stands is claimed
+   * in sla_alerts (whichever process or pass inserts the row raises it), recorded in the history, and a breach
+   * escalated as the policy says; then the ticket's next SLA instant is set. Returns the alerts raised, each with
+   * the priority the ticket had when it was (before an escalation).
+   */
+  async raiseSlaAlerts(id: number, now: number, due: (t: Ticket) => SlaAlert[], escalation: Escalation): Promise<RaisedAlert[]> {
+    return inStreamTransaction(this.db, async (tx) => {
+      const { rows } = await tx.query<{ next: Date | null }>(`SELECT next_sla_at AS next FROM tickets WHERE id = $1 FOR UPDATE`, [id])
+      const ticket = await this.byId(tx, id)
+      // another process (or a change since the query) has moved it on
+      if (!rows[0]?.next || rows[0].next.getTime() > now) return []
+      const raised: RaisedAlert[] = []
+      for (const alert of due(ticket)) {
+        const claimed = await tx.query(
+          `INSERT INTO sla_alerts (ticket_id, deadline, level, at) VALUES ($1, $2, $3, to_timestamp($4 / 1000.0)) ON CONFLICT DO NOTHING RETURNING ticket_id`,
+          [id, alert.deadline, alert.level, now],
+        )
+        if (claimed.rows.length === 0) continue
+        raised.push({ ...alert, priority: ticket.priority })
+        const passed = alert.level === 'breach'
+        await record(
+          tx,
+          ticket,
+          now,
+          SYSTEM,
+          passed ? 'sla_breached' : 'sla_warning',
+          ticket.status,
+          `${alert.deadline} deadline ${passed ? 'passed' : 'at risk'}`,
+          {
+            deadline: alert.deadline,
+            due: new Date(alert.due).toISOString(),
+          },
+        )
+        if (passed) await this.escalate(tx, ticket, alert.deadline, escalation, now)
+      }
+      await rewatch(tx, id)
+      return raised
+    })
+  }
+
+  /** A breach escalates: the priority raised one level, or the supervisor called (also for a P1, with no level above). */
+  private async escalate(tx: Queryable, ticket: Ticket, deadline: DeadlineKind, escalation: Escalation, now: number) {
+    if (escalation === 'none') return
+    const to = escalate(ticket.priority)
+    if (escalation === 'priority' && to !== ticket.priority) {
+      // the deadlines promised stay: a higher priority puts the ticket ahead in the queue, it does not shorten them
+      await tx.query(`UPDATE tickets SET priority = $2, updated_at = to_timestamp($3 / 1000.0) WHERE id = $1`, [ticket.id, to, now])
+      const from = ticket.priority
+      ticket.priority = to
+      await record(tx, ticket, now, SYSTEM, 'escalated', ticket.status, `${deadline} deadline breached: priority raised`, { deadline, from, to })
+    } else {
+      await record(tx, ticket, now, SYSTEM, 'escalated', ticket.status, `${deadline} deadline breached: for the supervisor`, { deadline, to: 'supervisor' })
+    }
+  }
+
+  /** The ticket's row locked for a change, by id or number. */
+  private async lock(tx: Queryable, ref: string) {
+    const { rows } = await tx.query<{ id: number; status: Status; priority: Priority; createdAt: Date; pausedAt: Date | null; pausedMs: string }>(
+      `SELECT id, status, priority, created_at AS "createdAt", paused_at AS "pausedAt", paused_ms AS "pausedMs"
+       FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'} FOR UPDATE`,
+      [ref],
+    )
+    if (!rows[0]) throw new TicketNotFound(`ticket ${ref} does not exist`)
+    return { ...rows[0], id: Number(rows[0].id) }
+  }
+
+  /**
+   * Waiting on parts or the customer stops the SLA clock; work resuming moves every deadline and warning on by
+   * the time it stood still (issue 11). Returns the history entry that says so.
+   */
+  private async pauseOrResume(
+    tx: Queryable,
+    current: { id: number; pausedAt: Date | null },
+    to: Status,
+    now: number,
+  ): Promise<{ action: 'sla_paused' | 'sla_resumed'; details?: { pausedMs: number } } | undefined> {
+    const waits = pausedStatuses.includes(to)
+    if (waits && current.pausedAt === null) {
+      await tx.query(`UPDATE tickets SET paused_at = to_timestamp($2 / 1000.0) WHERE id = $1`, [current.id, now])
+      return { action: 'sla_paused' }
+    } else if (!waits && current.pausedAt !== null) {
+      const pausedMs = Math.max(0, now - current.pausedAt.getTime())
+      const shift = ['respond_by', 'start_by', 'resolve_by', 'respond_warn_at', 'start_warn_at', 'resolve_warn_at']
+        .map((c) => `${c} = ${c} + make_interval(secs => $2::bigint / 1000.0)`)
+        .join(', ')
+      await tx.query(`UPDATE tickets SET ${shift}, paused_at = NULL, paused_ms = paused_ms + $2::bigint WHERE id = $1`, [current.id, pausedMs])
+      return { action: 'sla_resumed', details: { pausedMs } }
+    }
+    return undefined
   }
 
   /** The same condition again on a device with an open ticket: one more occurrence, seen later, not cleared. */
@@ -275,7 +442,7 @@ export class TicketRepository {
 
   private async byId(tx: Queryable, id: number): Promise<Ticket> {
     const { rows } = await tx.query<TicketRow>(`SELECT ${ticketSelect} FROM tickets WHERE id = $1`, [id])
-    return toTicket(rows[0]!)
+    return toTicket(rows[0]!, this.clock.now())
   }
 
   /** The next readable number of the day, SR20261123-0001, in the configured time zone. */
@@ -299,6 +466,7 @@ export class TicketRepository {
       insert.params,
     )
     const { id, inserted } = rows[0]!
+    if (inserted) await rewatch(tx, id)
     const ticket = await this.byId(tx, id)
     await record(
       tx,

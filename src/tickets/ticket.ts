@@ -2,8 +2,9 @@
 // database and the lifecycle add. The zod schema is the same shape checked at run time (the routes' responses).
 import { z } from 'zod'
 import { severity } from '../catalog/index.js'
-import { priorities, type TicketDraft } from '../rules/index.js'
+import { deadlineKinds, priorities, type DeadlineKind, type SlaDeadlines, type TicketDraft } from '../rules/index.js'
 import { statuses, type Status } from './lifecycle.js'
+import { slaStates, type SlaState } from './sla-state.js'
 
 /** An optional draft field as a column gives it back: present or null. */
 type Stored<T> = { [K in keyof T]-?: Exclude<T[K], undefined> | null }
@@ -18,7 +19,8 @@ export type Ticket = Pick<TicketDraft, 'kind' | 'trigger' | 'condition' | 'title
   Pick<Device, 'model' | 'serial'> &
   Stored<Pick<Device, 'customer' | 'site' | 'region'>> & {
     deviceId: Device['id']
-    sla: Record<'respondBy' | 'resolveBy', string>
+    /** the deadlines and warning instants (moved on by the paused time), the pause, and where each deadline stands */
+    sla: Record<keyof SlaDeadlines, string> & { pausedAt: string | null; pausedMs: number; state: Record<DeadlineKind, SlaState> }
     firstSeen: string
     /** maintenance tickets: the service plan, its tasks, and what fell due */
     planId: Plan['id'] | null
@@ -88,7 +90,17 @@ export const ticketSchema = z.object({
   severity: severity.nullable(),
   cause: z.string().nullable(),
   priority: z.enum(priorities),
-  sla: z.object({ respondBy: instant, resolveBy: instant }),
+  sla: z.object({
+    respondBy: instant,
+    startBy: instant,
+    resolveBy: instant,
+    respondWarnAt: instant,
+    startWarnAt: instant,
+    resolveWarnAt: instant,
+    pausedAt: instant.nullable(),
+    pausedMs: z.number(),
+    state: z.record(z.enum(deadlineKinds), z.enum(slaStates)),
+  }),
   warranty: z.object({
     decision: z.enum(['in_warranty', 'out_of_warranty', 'excluded']),
     reason: z.string(),

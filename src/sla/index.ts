@@ -1,0 +1,1 @@
+export { SlaWatcher } from './watcher.js'
