@@ -12,6 +12,7 @@ import { loadCatalog, type Catalog } from './catalog/index.js'
 import { systemClock, type Clock } from './clock.js'
 import { loadConfig, settingsHelp, type Config } from './config/index.js'
 import { DeviceRegistry } from './devices/index.js'
+import { Dispatcher, TechnicianRepository } from './dispatch/index.js'
 import { detections, loadDetectorState } from './detect/index.js'
 import { Closers, exitIfCannotStart, waitForDatabase } from './lifecycle/index.js'
 import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type IngestRecord } from './ingest/index.js'
@@ -80,7 +81,19 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   // Detectors resume from what is stored, once the write-ahead log replay has landed.
   await pipeline.settled()
   const maintenanceRecords = new MaintenanceRecords(db)
-  const tickets = new TicketRepository(db, clock, config.timeZone, maintenanceRecords.recordServiceOnResolve(catalog))
+  const technicians = new TechnicianRepository(db, clock)
+  const dispatcher = new Dispatcher({
+    db,
+    technicians,
+    catalog,
+    clock,
+    timeZone: config.timeZone,
+    mode: config.dispatch.mode,
+    intervalMs: config.dispatch.intervalMs,
+    log: log.child({ component: 'dispatch' }),
+  })
+  // A ticket opened or moved may be assignable now, or free a technician: dispatch looks again (issue 11).
+  const tickets = new TicketRepository(db, clock, config.timeZone, maintenanceRecords.recordServiceOnResolve(catalog), () => dispatcher.wake())
   const policy = { sla: config.sla, timeZone: config.timeZone }
   const initial = await loadDetectorState(db, catalog, await registry.lastSeen(), clock.now())
   const detections$ = pipeline.accepted$.pipe(filter(fromDevice), detections({ catalog, modelOf: registry.modelOf, initial }), share())
@@ -89,7 +102,10 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   const ticketing = lastValueFrom(
     detections$.pipe(
       repairTickets({ catalog, db, device: (id) => registry.get(id), tickets, clock, policy, log: rulesLog, lanes: db.writeConcurrency }),
-      tap((outcome) => metrics.detections.inc({ action: outcome.action })),
+      tap((outcome) => {
+        metrics.detections.inc({ action: outcome.action })
+        if (outcome.action === 'opened') dispatcher.wake()
+      }),
     ),
     { defaultValue: undefined },
   ).catch((err: unknown) => rulesLog.error({ err }, 'rules stage stopped: detections no longer become tickets'))
@@ -107,6 +123,9 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   })
   consumers.push(() => maintenance.close())
   await maintenance.start(pipeline.accepted$)
+  // Closed with the pipeline's consumers: a pass in flight finishes before the database closes.
+  consumers.push(() => dispatcher.close())
+  dispatcher.start()
   const receive = receiver(pipeline, config, log.child({ component: 'ingest' }), metrics)
   const broker = closers.add(
     await startBroker(
@@ -142,6 +161,8 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
       clock,
       policy,
       maintenance,
+      technicians,
+      dispatcher,
       readiness,
     }),
     (a) => a.close(),

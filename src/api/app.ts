@@ -8,6 +8,7 @@ import type { WebSocketEndpoint } from '../broker/index.js'
 import type { Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import type { DeviceRegistry } from '../devices/index.js'
+import type { Dispatcher, TechnicianRepository } from '../dispatch/index.js'
 import type { MaintenanceScheduler } from '../maintenance/index.js'
 import type { Metrics } from '../metrics.js'
 import type { TicketPolicy } from '../rules/index.js'
@@ -18,10 +19,12 @@ import { catalogRoutes } from './catalog.js'
 import { deadLetterRoutes } from './dead-letters.js'
 import { deviceHistoryRoutes } from './device-history.js'
 import { devicesRoutes } from './devices.js'
+import { dispatchRoutes } from './dispatch.js'
 import { installErrorHandler } from './errors.js'
 import { maintenanceRoutes } from './maintenance.js'
 import { guardedByBearer, installOpenApi } from './openapi.js'
 import { operationsRoutes, type ReadinessCheck } from './operations.js'
+import { technicianRoutes } from './technicians.js'
 import { telemetryRoutes } from './telemetry.js'
 import { ticketRoutes } from './tickets.js'
 
@@ -38,6 +41,8 @@ export interface ApiDeps {
   clock: Clock
   policy: TicketPolicy
   maintenance: MaintenanceScheduler
+  technicians: TechnicianRepository
+  dispatcher: Dispatcher
   /** what /readyz reports, by name: each answers 'ok' or what is wrong */
   readiness: Record<string, ReadinessCheck>
 }
@@ -77,4 +82,6 @@ export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (api, deps) => {
   await api.register(catalogRoutes, { catalog: deps.catalog })
   await api.register(maintenanceRoutes, { registry: deps.registry, scheduler: deps.maintenance })
   await api.register(ticketRoutes, { tickets: deps.tickets, registry: deps.registry, catalog: deps.catalog, clock: deps.clock, policy: deps.policy })
+  await api.register(technicianRoutes, { technicians: deps.technicians, dispatcher: deps.dispatcher, catalog: deps.catalog, clock: deps.clock })
+  await api.register(dispatchRoutes, { dispatcher: deps.dispatcher, tickets: deps.tickets })
 }

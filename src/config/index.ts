@@ -43,6 +43,8 @@ export interface Config {
   maintenanceIntervalMs: number
   /** how often the in-memory device registry picks up registrations and token rotations made by other processes */
   registryRefreshMs: number
+  /** automatic dispatch: assign, only propose, or leave tickets to people; and how often it looks again */
+  dispatch: { mode: Settings['FAULTLINE_DISPATCH']; intervalMs: number }
 }
 
 export class ConfigError extends Error {
@@ -122,5 +124,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     timeZone: s.FAULTLINE_TIME_ZONE,
     maintenanceIntervalMs: s.FAULTLINE_MAINTENANCE_INTERVAL_MS,
     registryRefreshMs: s.FAULTLINE_REGISTRY_REFRESH_MS,
+    dispatch: { mode: s.FAULTLINE_DISPATCH, intervalMs: s.FAULTLINE_DISPATCH_INTERVAL_MS },
   }
 }

@@ -1,3 +1,6 @@
+export { record as recordTicketHistory } from './repository.js'
 export { TicketRepository, TicketNotFound, IllegalTransition, TransitionConflict, type DetectionOutcome, type TransitionRequest } from './repository.js'
 export { statuses } from './lifecycle.js'
 export { ticketSchema, ticketWithHistorySchema, type Ticket } from './ticket.js'
+export { finishedStatuses, type Status } from './lifecycle.js'
+export type { DispatchDecision, DispatchCandidate } from './dispatch-decision.js'

@@ -64,7 +64,8 @@ export interface TicketFilter {
   limit: number
 }
 
-async function record(tx: Queryable, ticketId: number, at: number, by: string, action: string, status: Status, note?: string, details?: unknown) {
+/** One entry in a ticket's history: every change is one (src/dispatch records its assignments with it too). */
+export async function record(tx: Queryable, ticketId: number, at: number, by: string, action: string, status: Status, note?: string, details?: unknown) {
   await tx.query(`INSERT INTO ticket_history (ticket_id, at, by, action, status, note, details) VALUES ($1, to_timestamp($2 / 1000.0), $3, $4, $5, $6, $7)`, [
     ticketId,
     at,
@@ -83,6 +84,8 @@ export class TicketRepository {
     private readonly timeZone: string,
     /** runs in the transaction that resolves a ticket: maintenance records the service there */
     private readonly onResolved: (tx: Queryable, ticket: Ticket) => Promise<void> = async () => {},
+    /** after a ticket opened by hand or moved has committed: dispatch looks again (a technician may be free) */
+    private readonly onChanged: () => void = () => {},
   ) {}
 
   /**
@@ -118,7 +121,9 @@ export class TicketRepository {
     by: string,
     note?: string,
   ): Promise<Ticket> {
-    return this.db.transaction(async (tx) => (await this.raise(tx, fault, draft, this.clock.now(), by, note)).ticket)
+    const { ticket } = await this.db.transaction((tx) => this.raise(tx, fault, draft, this.clock.now(), by, note))
+    this.onChanged()
+    return ticket
   }
 
   /**
@@ -187,7 +192,7 @@ export class TicketRepository {
 
   /** Moves a ticket along its lifecycle; every change is in its history with who and when. */
   async transition(ref: string, t: TransitionRequest): Promise<Ticket> {
-    return this.db.transaction(async (tx) => {
+    const moved = await this.db.transaction(async (tx) => {
       const { rows } = await tx.query<{ id: number; status: Status }>(
         `SELECT id, status FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'} FOR UPDATE`,
         [ref],
@@ -209,6 +214,8 @@ export class TicketRepository {
       await tx.query(
         `UPDATE tickets SET status = $2, updated_at = to_timestamp($3 / 1000.0),
            technician = coalesce($4, technician),
+           -- a name typed by hand replaces the directory technician (whose slot the load trigger frees)
+           technician_id = CASE WHEN $4::text IS NOT NULL AND $4 IS DISTINCT FROM technician THEN NULL ELSE technician_id END,
            resolution = coalesce($5, resolution),
            parts_used = coalesce($6::jsonb, parts_used),
            labor_hours = coalesce($7, labor_hours),
@@ -244,6 +251,8 @@ export class TicketRepository {
       if (t.to === 'resolved') await this.onResolved(tx, ticket)
       return ticket
     })
+    this.onChanged()
+    return moved
   }
 
   /** The same condition again on a device with an open ticket: one more occurrence, seen later, not cleared. */
