@@ -91,6 +91,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     mode: config.dispatch.mode,
     intervalMs: config.dispatch.intervalMs,
     log: log.child({ component: 'dispatch' }),
+    onPass: () => metrics.dispatchPasses.inc(),
   })
   // A ticket opened or moved may be assignable now, or free a technician: dispatch looks again (issue 11).
   const tickets = new TicketRepository(db, clock, config.timeZone, maintenanceRecords.recordServiceOnResolve(catalog), () => dispatcher.wake())

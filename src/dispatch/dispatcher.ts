@@ -43,6 +43,8 @@ export interface DispatcherDeps {
   mode: DispatchMode
   intervalMs: number
   log: Logger
+  /** after each pass that ran to its end */
+  onPass?: () => void
 }
 
 export class Dispatcher {
@@ -93,7 +95,8 @@ export class Dispatcher {
         if (t) await this.decide(tx, t)
         return t
       })
-      if (!ticket || this.closed) return
+      if (!ticket) return this.deps.onPass?.()
+      if (this.closed) return
       after = { priority: ticket.priority, id: ticket.id }
     }
   }
