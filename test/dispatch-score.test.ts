@@ -28,7 +28,17 @@ const tech = (id: string, over: Partial<DispatchTechnician> = {}): DispatchTechn
   leave: [],
   ...over,
 })
-const provider = { id: 'p', name: 'P', certifiedCategories: ['refrigerator'], qualifiedUntil: '2027-01-01', hourlyRate: 30, callOutFee: 0, active: true, createdAt: '', updatedAt: '' }
+const provider = {
+  id: 'p',
+  name: 'P',
+  certifiedCategories: ['refrigerator'],
+  qualifiedUntil: '2027-01-01',
+  hourlyRate: 30,
+  callOutFee: 0,
+  active: true,
+  createdAt: '',
+  updatedAt: '',
+}
 const order = (r: ReturnType<typeof rank>) => r.candidates.map((c) => c.technicianId)
 
 describe('dispatch ranking', () => {
@@ -53,12 +63,17 @@ describe('dispatch ranking', () => {
 
   it('out of warranty the one who can start sooner wins at the same cost', () => {
     const later = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], from: '11:00', to: '18:00' }
-    const r = rank(need({ warranty: 'out_of_warranty' }), [tech('later', { hours: later, skills: [{ category: 'refrigerator', level: 5 }] }), tech('now')], NOW, 'UTC')
+    const r = rank(
+      need({ warranty: 'out_of_warranty' }),
+      [tech('later', { hours: later, skills: [{ category: 'refrigerator', level: 5 }] }), tech('now')],
+      NOW,
+      'UTC',
+    )
     expect(order(r)).toEqual(['now', 'later'])
     expect(r.candidates[1]!.parts.speed).toBe(0.5)
   })
 
-  it("an overdue ticket takes whoever is on shift now, and a provider not certified for the category is passed over", () => {
+  it('an overdue ticket takes whoever is on shift now, and a provider not certified for the category is passed over', () => {
     const r = rank(
       need({ respondBy: NOW - 60_000 }),
       [tech('on'), tech('uncertified', { providerId: 'p', provider: { ...provider, certifiedCategories: ['washer'] } })],

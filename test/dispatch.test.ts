@@ -185,10 +185,18 @@ describe.each(backends())('dispatch on the %s backend', (backend) => {
     expect(declined.status, JSON.stringify(declined.body)).toBe(200)
     const again = await decided(id, 'assigned', (t) => t.technicianId === 'second-choice')
     expect(rejectedOf(again)['first-choice']).toBe('declined this ticket')
-    expect(again.history.find((h) => h.action === 'declined')).toMatchObject({ by: 'first-choice', note: 'no parts in the van', details: { technicianId: 'first-choice' } })
+    expect(again.history.find((h) => h.action === 'declined')).toMatchObject({
+      by: 'first-choice',
+      note: 'no parts in the van',
+      details: { technicianId: 'first-choice' },
+    })
     expect((await fl.api('GET', '/api/technicians/first-choice')).body.openTickets).toBe(0)
 
-    const moved = await fl.api('POST', `/api/tickets/${id}/assign`, { technicianId: 'first-choice', reason: 'the customer asked for him: he knows the unit', by: 'supervisor-li' })
+    const moved = await fl.api('POST', `/api/tickets/${id}/assign`, {
+      technicianId: 'first-choice',
+      reason: 'the customer asked for him: he knows the unit',
+      by: 'supervisor-li',
+    })
     expect(moved.status, JSON.stringify(moved.body)).toBe(200)
     expect(moved.body).toMatchObject({ technicianId: 'first-choice', dispatch: { outcome: 'manual', by: 'supervisor-li' } })
     expect(moved.body.history.at(-1)).toMatchObject({
@@ -206,6 +214,34 @@ describe.each(backends())('dispatch on the %s backend', (backend) => {
       expect(res.status, JSON.stringify(res.body)).toBe(200)
     }
     expect((await fl.api('GET', '/api/technicians/first-choice')).body.openTickets).toBe(0)
+  })
+
+  it('a name typed by hand in a transition replaces the directory technician and frees their slot; dispatch leaves it be', async () => {
+    await technician('typed', { team: 'typed', skills: [fridgeSkill(3)], regions: ['typed'], capacity: 1 })
+    const id = await report('rf-typed', 'typed', 'E1')
+    await decided(id, 'assigned', (t) => t.technicianId === 'typed')
+    const res = await fl.api('POST', `/api/tickets/${id}/transitions`, { to: 'assigned', by: 'supervisor-li', technician: 'Outside Wang' })
+    expect(res.body).toMatchObject({ technician: 'Outside Wang', technicianId: null })
+    expect((await fl.api('GET', '/api/technicians/typed')).body.openTickets).toBe(0)
+    await passes()
+    expect(await ticket(id)).toMatchObject({ technician: 'Outside Wang', technicianId: null, status: 'assigned' })
+  })
+
+  it('a ticket reopened after the follow-up call while its technician is full goes back to dispatch (000: 重新派单)', async () => {
+    await technician('solo', { team: 'ro', skills: [fridgeSkill(3)], regions: ['ro'], capacity: 1 })
+    const first = await report('rf-ro-1', 'ro', 'E1')
+    await decided(first, 'assigned', (t) => t.technicianId === 'solo')
+    for (const to of ['in_progress', 'resolved']) await fl.api('POST', `/api/tickets/${first}/transitions`, { to, by: 'solo', resolution: 'cleaned the fan' })
+    const second = await report('rf-ro-2', 'ro', 'E1')
+    await decided(second, 'assigned', (t) => t.technicianId === 'solo')
+
+    const reopened = await fl.api('POST', `/api/tickets/${first}/transitions`, { to: 'in_progress', by: 'follow-up', note: 'still not cooling' })
+    expect(reopened.body).toMatchObject({ status: 'in_progress', technicianId: null, technician: null })
+    const waiting = await decided(first, 'unassigned')
+    expect(waiting.dispatch!.reason).toBe('everyone qualified is at capacity')
+    await technician('backup', { team: 'ro', skills: [fridgeSkill(3)], regions: ['ro'] })
+    expect(await decided(first, 'assigned')).toMatchObject({ technicianId: 'backup', status: 'in_progress' })
+    expect((await fl.api('GET', '/api/technicians/solo')).body.openTickets).toBe(1)
   })
 
   it('refuses bad technicians and providers with a 400 naming the field, and unknown ones with a 404', async () => {
@@ -228,7 +264,10 @@ describe.each(backends())('dispatch on the %s backend', (backend) => {
     const noProvider = await fl.api('POST', '/api/technicians', { ...noTeam, providerId: 'nobody' })
     expect(noProvider).toMatchObject({ status: 400, body: { message: 'body.providerId: no provider nobody' } })
     expect((await fl.api('PATCH', '/api/technicians/first-choice', { capacity: -2 })).status).toBe(400)
-    expect((await fl.api('POST', '/api/providers', { id: 'p', name: 'P', certifiedCategories: ['toaster'], qualifiedUntil: today, hourlyRate: 1, callOutFee: 1 })).status).toBe(400)
+    expect(
+      (await fl.api('POST', '/api/providers', { id: 'p', name: 'P', certifiedCategories: ['toaster'], qualifiedUntil: today, hourlyRate: 1, callOutFee: 1 }))
+        .status,
+    ).toBe(400)
     expect((await fl.api('POST', '/api/technicians', { ...base, id: 'first-choice' })).status).toBe(409)
 
     expect((await fl.api('GET', '/api/technicians/nobody')).status).toBe(404)
@@ -250,5 +289,41 @@ describe.each(backends())('dispatch on the %s backend', (backend) => {
     expect((await fl.api('POST', '/api/technicians/leaver/deactivate')).body).toMatchObject({ active: false, availability: 'inactive' })
     const t = await decided(await report('rf-gone', 'gone', 'E1'), 'unassigned')
     expect(t.dispatch!.reason).toBe('no technician with skill refrigerator/fan_motor in region gone')
+  })
+})
+
+describe.each(backends())('dispatch proposing only on the %s backend', (backend) => {
+  let fl: TestInstance
+  beforeAll(async () => {
+    fl = await startTestInstance(
+      await testConfig(backend, { FAULTLINE_DISPATCH: 'propose', FAULTLINE_DISPATCH_INTERVAL_MS: '50' }),
+      new ManualClock(Date.parse(at('10:00'))),
+    )
+  })
+  afterAll(() => fl?.close())
+
+  it('records the choice without assigning; the supervisor assigns', async () => {
+    const res = await fl.api('POST', '/api/technicians', {
+      id: 'proposed',
+      name: 'Proposed',
+      team: 'p',
+      skills: [{ category: 'refrigerator', level: 4 }],
+      regions: ['p'],
+      capacity: 2,
+      hours: dayShift,
+    })
+    expect(res.status).toBe(201)
+    await fl.registerDevice('rf-p', { region: 'p', purchasedAt: RECENT })
+    const id = (await fl.api('POST', '/api/tickets', { deviceId: 'rf-p', by: 'call-centre', code: 'E1' })).body.id as number
+    const t = await eventually(async () => {
+      const got = (await fl.api('GET', `/api/tickets/${id}`)).body as TicketWithHistory
+      return got.dispatch?.outcome === 'proposed' ? got : undefined
+    })
+    expect(t).toMatchObject({ status: 'open', technicianId: null, dispatch: { technicianId: 'proposed' } })
+    expect(t.history.at(-1)).toMatchObject({ action: 'dispatch_proposed', by: 'dispatch' })
+    expect((await fl.api('GET', '/api/technicians/proposed')).body.openTickets).toBe(0)
+    const assigned = await fl.api('POST', `/api/tickets/${id}/assign`, { technicianId: 'proposed', reason: 'as proposed', by: 'supervisor-li' })
+    expect(assigned.body).toMatchObject({ status: 'assigned', technicianId: 'proposed' })
+    expect(assigned.body.history.at(-1)).toMatchObject({ action: 'assigned', by: 'supervisor-li', note: 'as proposed' })
   })
 })
