@@ -82,7 +82,7 @@ describe.each(backends())('dispatch on the %s backend', (backend) => {
     const [winner] = t.dispatch!.candidates
     // level 4 of 5, the region itself, an empty queue, on shift now: each part with its weight
     expect(winner).toMatchObject({ affiliation: 'internal', openTickets: 0, capacity: 2, parts: { skill: 0.8, region: 1, load: 1, speed: 1 } })
-    expect(winner!.score).toBeCloseTo(0.8 * 0.4 + 0.2 + 0.3 + 0.1, 3)
+    expect(winner!.score).toBeCloseTo(0.8 * 0.5 + 0.2 + 0.2 + 0.1, 3)
     expect(t.dispatch!.reason).toContain('Tech east-fridge scored')
     expect(rejectedOf(t)).toMatchObject({ 'east-full': 'at capacity (1/1)', 'west-fridge': 'does not cover region east' })
     const assigned = t.history.filter((h) => h.action === 'assigned')

@@ -38,7 +38,8 @@ export type Ranking = Pick<DispatchDecision, 'ticket' | 'rule' | 'candidates' | 
   inWarranty: boolean
 }
 
-const IN_WARRANTY: Parts = { skill: 0.4, region: 0.2, load: 0.3, speed: 0.1, cost: 0 }
+// 000: 保内工单优先选择经验丰富、技术熟练的内部维修人员: skill weighs most in warranty
+const IN_WARRANTY: Parts = { skill: 0.5, region: 0.2, load: 0.2, speed: 0.1, cost: 0 }
 const OUT_OF_WARRANTY: Parts = { skill: 0.1, region: 0.1, load: 0.1, speed: 0.35, cost: 0.35 }
 const RULES = {
   in: "in warranty: the maker's own staff first (000: 保内工单优先安排内部人员), then skill level, region match and load",
