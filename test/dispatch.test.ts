@@ -56,6 +56,13 @@ describe.each(backends())('dispatch on the %s backend', (backend) => {
   const rejectedOf = (t: Ticket) => Object.fromEntries(t.dispatch!.rejected.map((r) => [r.technicianId, r.reason]))
   const actions = (t: TicketWithHistory) => t.history.map((h) => h.action)
 
+  it('with no technician in the directory yet, dispatch stays out of the way: the ticket waits, unflagged', async () => {
+    const id = await report('rf-before', 'before', 'E1')
+    await passes()
+    expect(await ticket(id)).toMatchObject({ status: 'open', technicianId: null, dispatch: null })
+    expect(actions(await ticket(id))).toEqual(['opened'])
+  })
+
   it('a refrigerator compressor fault in region east goes to the east refrigeration technician with room, not the west one nor the full one', async () => {
     // The full one: the best skilled, and holding one ticket of one.
     await technician('east-full', { team: 'east', skills: [fridgeSkill(5, 'compressor')], regions: ['east'], capacity: 1 })

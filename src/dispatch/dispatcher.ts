@@ -88,6 +88,8 @@ export class Dispatcher {
 
   /** Every ticket waiting for a technician, the most urgent first, each in its own transaction. */
   private async pass(): Promise<void> {
+    // An empty directory means dispatch is not in use yet: tickets wait, unflagged, for the first technician.
+    if (!(await this.deps.technicians.anyActive())) return this.deps.onPass?.()
     let after = { priority: '', id: 0 }
     for (;;) {
       const ticket = await this.deps.db.transaction(async (tx) => {

@@ -199,6 +199,11 @@ export class TechnicianRepository {
     return rowCount === 0 ? undefined : this.technician(id)
   }
 
+  async anyActive(): Promise<boolean> {
+    const { rows } = await this.db.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM technicians WHERE active) AS any`)
+    return rows[0]?.any === true
+  }
+
   /** Every active technician with their provider and load, as dispatch weighs them, in the caller's transaction. */
   async dispatchable(tx: Queryable): Promise<DispatchTechnician[]> {
     const [technicians, providers] = await Promise.all([
