@@ -116,9 +116,12 @@ export class Dispatcher {
     }
     // Proposing takes no slot; assigning takes the first candidate who still has room under their row lock.
     let index = this.deps.mode === 'propose' && ranking.candidates.length > 0 ? 0 : -1
-    if (this.deps.mode === 'auto') {
-      for (let i = 0; i < ranking.candidates.length && index < 0; i++)
-        if (await this.deps.technicians.hasRoom(tx, ranking.candidates[i]!.technicianId)) index = i
+    if (this.deps.mode === 'auto' && ranking.candidates.length > 0) {
+      const room = await this.deps.technicians.withRoom(
+        tx,
+        ranking.candidates.map((c) => c.technicianId),
+      )
+      index = ranking.candidates.findIndex((c) => room.has(c.technicianId))
     }
     const winner = ranking.candidates[index]
     if (!winner) {
@@ -154,7 +157,7 @@ export class Dispatcher {
       if (!tech) throw new UnknownTechnician(`body.technicianId: no technician ${a.technicianId}`)
       if (!tech.active) throw new AssignmentRefused(`technician ${tech.id} is inactive`)
       if (t.technicianId === tech.id) throw new AssignmentRefused(`ticket ${t.number} is already assigned to ${tech.id}`)
-      if (!(await this.deps.technicians.hasRoom(tx, tech.id))) {
+      if (!(await this.deps.technicians.withRoom(tx, [tech.id])).has(tech.id)) {
         throw new AssignmentRefused(`technician ${tech.id} is at capacity (${tech.openTickets}/${tech.capacity})`)
       }
       const now = this.deps.clock.now()

@@ -218,15 +218,16 @@ export class TechnicianRepository {
   }
 
   /**
-   * Locks the technician's load row for the rest of the transaction and says whether they have room: a process
-   * assigning to them at the same moment waits here and then sees the new count.
+   * Locks the technicians' load rows for the rest of the transaction, in id order (two dispatchers never wait on
+   * each other in a circle), and says which of them have room: a process assigning to them at the same moment
+   * waits here and then sees the new count.
    */
-  async hasRoom(tx: Queryable, technicianId: string): Promise<boolean> {
-    const { rows } = await tx.query<{ room: boolean }>(
-      `SELECT l.open_tickets < t.capacity AS room FROM technician_load l JOIN technicians t ON t.id = l.technician_id
-       WHERE l.technician_id = $1 FOR UPDATE OF l`,
-      [technicianId],
+  async withRoom(tx: Queryable, technicianIds: readonly string[]): Promise<Set<string>> {
+    const { rows } = await tx.query<{ technician_id: string; room: boolean }>(
+      `SELECT l.technician_id, l.open_tickets < t.capacity AS room FROM technician_load l JOIN technicians t ON t.id = l.technician_id
+       WHERE l.technician_id = ANY($1::text[]) ORDER BY l.technician_id FOR UPDATE OF l`,
+      [technicianIds],
     )
-    return rows[0]?.room === true
+    return new Set(rows.filter((r) => r.room).map((r) => r.technician_id))
   }
 }
