@@ -21,6 +21,7 @@ import { createMetrics } from './metrics.js'
 import { readings } from './readings/index.js'
 import { repairTickets } from './ticketing/index.js'
 import { DatabaseUnavailable, lockDataDir, openStore } from './store/index.js'
+import { StreamHub, type SessionOptions } from './stream/index.js'
 import { TicketRepository } from './tickets/index.js'
 
 export interface Faultline {
@@ -41,16 +42,29 @@ export function createLogger(level: Config['logLevel'], format: Config['logForma
 /** Rows waiting this long with nothing committed: the writer is stuck, not slow (a retried outage shows here too). */
 const WRITER_STALL_MS = 30_000
 
+/** The stream's safety net: new events are read this often even without a notification. */
+const STREAM_POLL_MS = 2_000
+
 const fromDevice = (r: IngestRecord): r is DeviceRecord => r.kind !== 'dead_letter'
 
-export async function startFaultline(config: Config, log: Logger = createLogger(config.logLevel), clock: Clock = systemClock): Promise<Faultline> {
+/** What only a test changes: the live stream's per-socket limits and heartbeat. */
+export interface StartOptions {
+  streamSession?: Partial<SessionOptions>
+}
+
+export async function startFaultline(
+  config: Config,
+  log: Logger = createLogger(config.logLevel),
+  clock: Clock = systemClock,
+  options: StartOptions = {},
+): Promise<Faultline> {
   // A bad catalog is a configuration error: refuse before touching the database.
   const catalog = await loadCatalog(config.catalogDir)
   // Each stage registers its close as it starts; a start that fails unwinds what it had opened (issue 9).
   const closers = new Closers()
   closers.add(await lockDataDir(config.dataDir), (unlock) => unlock())
   try {
-    return await assemble(config, log, clock, catalog, closers)
+    return await assemble(config, log, clock, catalog, closers, options)
   } catch (err) {
     await closers.close().catch((closeErr: Error) => log.error({ err: closeErr }, 'closing a failed start'))
     throw err
@@ -58,7 +72,7 @@ export async function startFaultline(config: Config, log: Logger = createLogger(
 }
 
 /** Starts every stage in the order data flows through them, in the data dir the caller holds, registering each one's close. */
-async function assemble(config: Config, log: Logger, clock: Clock, catalog: Catalog, closers: Closers): Promise<Faultline> {
+async function assemble(config: Config, log: Logger, clock: Clock, catalog: Catalog, closers: Closers, options: StartOptions): Promise<Faultline> {
   const metrics = createMetrics()
   const { db, timescale } = closers.add(await waitForDatabase(() => openStore(config, log), config.databaseWaitMs, log), (store) => store.db.close())
   const registry = new DeviceRegistry(db)
@@ -94,7 +108,9 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     onPass: () => metrics.dispatchPasses.inc(),
   })
   // A ticket opened or moved may be assignable now, or free a technician: dispatch looks again (issue 11).
-  const tickets = new TicketRepository(db, clock, config.timeZone, maintenanceRecords.recordServiceOnResolve(catalog), () => dispatcher.wake())
+  const tickets = new TicketRepository(db, clock, config.timeZone, maintenanceRecords.recordServiceOnResolve(catalog), (change) =>
+    dispatcher.wake(change === 'opened' ? 'opened' : 'technicians'),
+  )
   const policy = { sla: config.sla, timeZone: config.timeZone }
   const initial = await loadDetectorState(db, catalog, await registry.lastSeen(), clock.now())
   const detections$ = pipeline.accepted$.pipe(filter(fromDevice), detections({ catalog, modelOf: registry.modelOf, initial }), share())
@@ -105,7 +121,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
       repairTickets({ catalog, db, device: (id) => registry.get(id), tickets, clock, policy, log: rulesLog, lanes: db.writeConcurrency }),
       tap((outcome) => {
         metrics.detections.inc({ action: outcome.action })
-        if (outcome.action === 'opened') dispatcher.wake()
+        if (outcome.action === 'opened') dispatcher.wake('opened')
       }),
     ),
     { defaultValue: undefined },
@@ -139,6 +155,11 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     // Printed once, to the terminal and not to the log, and never stored in the clear.
     process.stdout.write(`\nFaultline API token (shown once; kept only as a hash in ${config.dataDir}):\n  ${token}\n\n`)
   })
+  // The live stream reads what the stages above commit; nothing of it runs in IngestPipeline.accept (issue 10).
+  const stream = closers.add(
+    await StreamHub.start(db, { pollMs: STREAM_POLL_MS, retentionMs: config.streamRetentionMs, clock, log: log.child({ component: 'stream' }) }),
+    (hub) => hub.close(),
+  )
   const readiness = {
     database: () =>
       db.ping().then(
@@ -165,6 +186,8 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
       technicians,
       dispatcher,
       readiness,
+      stream,
+      streamSession: options.streamSession,
     }),
     (a) => a.close(),
   )

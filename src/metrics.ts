@@ -1,6 +1,6 @@
 // What Faultline counts, exposed at GET /metrics in Prometheus' format. One registry per instance,
 // so several instances in one process (the tests) keep their own counts.
-import { Counter, Gauge, Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 
 export function createMetrics() {
   const registry = new Registry()
@@ -32,6 +32,17 @@ export function createMetrics() {
       registers: [registry],
     }),
     queueRows: new Gauge({ name: 'faultline_write_queue_rows', help: 'Rows admitted and not yet in the database', registers: [registry] }),
+    // The live stream, GET /ws/faults (issue 10).
+    streamLatency: new Histogram({
+      name: 'faultline_stream_latency_seconds',
+      help: 'From an event stored to its live frame written to the socket',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    streamClients: new Gauge({ name: 'faultline_stream_clients', help: 'Connected /ws/faults clients', registers: [registry] }),
+    streamFrames: counter('stream_frames_total', 'Frames sent to /ws/faults clients, by type', ['type']),
+    streamGaps: counter('stream_gaps_total', 'gap frames: a client too slow for its buffer, or resuming past expired events'),
+    streamDropped: counter('stream_dropped_total', 'Live events not sent to a client that overflowed its buffer (it resumes from storage)'),
   }
 }
 

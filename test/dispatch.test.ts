@@ -7,6 +7,7 @@ import { ManualClock } from './support/clock.js'
 import { backends, eventually, startTestInstance, testConfig, type TestInstance } from './support/faultline.js'
 import { metricValue } from './support/metrics.js'
 import { connectDevice, tcpUrl } from './support/mqtt.js'
+import { connectStream } from './support/stream-client.js'
 
 type TicketWithHistory = Ticket & { history: { action: string; by: string; note?: string; details?: { technicianId?: string } }[] }
 
@@ -214,6 +215,19 @@ describe.each(backends())('dispatch on the %s backend', (backend) => {
     })
     expect((await fl.api('GET', '/api/technicians/second-choice')).body.openTickets).toBe(0)
     expect((await fl.api('GET', '/api/technicians/first-choice')).body.openTickets).toBe(1)
+
+    // Every one of these history entries is on the live stream too, in order, with who did it.
+    const stream = await connectStream(fl.faultline.httpPort, '?device=rf-dc&last=100')
+    const actionOf = (m: unknown) => (m as { ticket?: { action: string; by: string; technician: string | null } }).ticket
+    await stream.waitFor((m) => actionOf(m)?.action === 'reassigned')
+    expect(stream.messages.flatMap((m) => (actionOf(m) ? [[actionOf(m)!.action, actionOf(m)!.by, actionOf(m)!.technician]] : []))).toEqual([
+      ['opened', 'call-centre', null],
+      ['assigned', 'dispatch', 'Tech first-choice'],
+      ['declined', 'first-choice', null],
+      ['assigned', 'dispatch', 'Tech second-choice'],
+      ['reassigned', 'supervisor-li', 'Tech first-choice'],
+    ])
+    await stream.close()
 
     // Resolving frees the slot.
     for (const to of ['in_progress', 'resolved']) {

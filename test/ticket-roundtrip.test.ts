@@ -6,6 +6,7 @@ import { DeviceRegistry } from '../src/devices/index.js'
 import { createLogger } from '../src/main.js'
 import type { TicketDevice, TicketDraft } from '../src/rules/index.js'
 import { openStore, type Store } from '../src/store/index.js'
+import { inStreamTransaction } from '../src/stream/index.js'
 import { TicketRepository, type Ticket, type TransitionRequest } from '../src/tickets/index.js'
 import { ManualClock } from './support/clock.js'
 import { backends, startTestInstance, testConfig, type TestInstance } from './support/faultline.js'
@@ -153,7 +154,7 @@ describe.each(backends())('a ticket round trip on the %s backend', (backend) => 
         await repo.open({ deviceId: device.id, condition: draft.condition, at: lastSeen }, () => draft, 'hotline')
         const clearedAt = opened + 6 * MINUTE
         clock.set(iso(opened + 7 * MINUTE))
-        await store.db.transaction((tx) =>
+        await inStreamTransaction(store.db, (tx) =>
           repo.applyDetection(
             tx,
             {

@@ -1,4 +1,5 @@
-// The HTTP server, assembled: operations routes, MQTT over WebSocket at /mqtt, and the token-guarded /api.
+// The HTTP server, assembled: operations routes, MQTT over WebSocket at /mqtt, the live stream at /ws/faults,
+// and the token-guarded /api.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import websocket from '@fastify/websocket'
 import { createWebSocketStream } from 'ws'
@@ -13,6 +14,7 @@ import type { MaintenanceScheduler } from '../maintenance/index.js'
 import type { Metrics } from '../metrics.js'
 import type { TicketPolicy } from '../rules/index.js'
 import type { Readings } from '../readings/index.js'
+import type { SessionOptions, StreamHub } from '../stream/index.js'
 import type { TicketRepository } from '../tickets/index.js'
 import { bearerAuth } from './auth.js'
 import { catalogRoutes } from './catalog.js'
@@ -25,6 +27,7 @@ import { maintenanceRoutes } from './maintenance.js'
 import { guardedByBearer, installOpenApi } from './openapi.js'
 import { operationsRoutes, type ReadinessCheck } from './operations.js'
 import { technicianRoutes } from './technicians.js'
+import { BEARER_PROTOCOL, streamRoutes } from './stream.js'
 import { telemetryRoutes } from './telemetry.js'
 import { ticketRoutes } from './tickets.js'
 
@@ -43,6 +46,9 @@ export interface ApiDeps {
   maintenance: MaintenanceScheduler
   technicians: TechnicianRepository
   dispatcher: Dispatcher
+  /** the live stream at /ws/faults, and its per-socket options (tests shorten them) */
+  stream: StreamHub
+  streamSession?: Partial<SessionOptions>
   /** what /readyz reports, by name: each answers 'ok' or what is wrong */
   readiness: Record<string, ReadinessCheck>
 }
@@ -60,10 +66,16 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await installOpenApi(app)
 
   const { webSocket } = deps
-  if (webSocket) {
-    await app.register(websocket, { options: { maxPayload: webSocket.maxPayload } })
-    app.get('/mqtt', { websocket: true }, (socket, req) => webSocket.serve(createWebSocketStream(socket), req.raw))
-  }
+  await app.register(websocket, {
+    options: {
+      // /ws/faults reads nothing from its clients; MQTT packets are capped by the broker's own limit.
+      maxPayload: webSocket?.maxPayload ?? 4096,
+      // The stream's token may come as the subprotocol `bearer, <token>`: `bearer` is chosen, never the token.
+      handleProtocols: (protocols) => (protocols.has(BEARER_PROTOCOL) ? BEARER_PROTOCOL : (protocols.values().next().value ?? false)),
+    },
+  })
+  if (webSocket) app.get('/mqtt', { websocket: true }, (socket, req) => webSocket.serve(createWebSocketStream(socket), req.raw))
+  await app.register(streamRoutes, { hub: deps.stream, metrics: deps.metrics, apiTokenHash: deps.apiTokenHash, session: deps.streamSession })
 
   await app.register(operationsRoutes, { metrics: deps.metrics, checks: deps.readiness })
 

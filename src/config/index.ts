@@ -45,6 +45,8 @@ export interface Config {
   registryRefreshMs: number
   /** automatic dispatch: assign, only propose, or leave tickets to people; and how often it looks again */
   dispatch: { mode: Settings['FAULTLINE_DISPATCH']; intervalMs: number }
+  /** how long the live stream keeps its events */
+  streamRetentionMs: number
 }
 
 export class ConfigError extends Error {
@@ -125,5 +127,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     maintenanceIntervalMs: s.FAULTLINE_MAINTENANCE_INTERVAL_MS,
     registryRefreshMs: s.FAULTLINE_REGISTRY_REFRESH_MS,
     dispatch: { mode: s.FAULTLINE_DISPATCH, intervalMs: s.FAULTLINE_DISPATCH_INTERVAL_MS },
+    streamRetentionMs: s.FAULTLINE_STREAM_RETENTION,
   }
 }

@@ -1,6 +1,7 @@
 // The settings table: each setting's environment name, schema, default and description. The configuration is
 // read from it (index.ts) and `--help` is generated from it (help.ts).
 import { z } from 'zod'
+import { parseDuration } from '../catalog/index.js'
 import { slaConfigSchema } from '../rules/index.js'
 
 const port = z.coerce.number().int().min(0).max(65535)
@@ -52,6 +53,16 @@ export const settings = {
     .describe('how long SIGTERM waits for the flush (what is left stays in the log for the next start)'),
   FAULTLINE_CATALOG_DIR: text.default('./config/catalog').describe('product models: warranty policies, fault codes, thresholds, service plans'),
   FAULTLINE_MAINTENANCE_INTERVAL_MS: positiveInt.default(60_000).describe('how often calendar and seasonal service plans are looked at'),
+  FAULTLINE_STREAM_RETENTION: z
+    .string()
+    .default('7d')
+    .transform((text, ctx) => {
+      const ms = parseDuration(text.trim())
+      if (ms !== undefined && ms > 0) return ms
+      ctx.addIssue({ code: 'custom', message: `expected a duration such as "12h" or "7d"; got ${JSON.stringify(text)}` })
+      return z.NEVER
+    })
+    .describe('how long the live stream keeps its events for clients resuming with ?after= (e.g. 7d, 12h)'),
   FAULTLINE_REGISTRY_REFRESH_MS: positiveInt
     .default(10_000)
     .describe('how often the in-memory device registry is refreshed from the database (changes made by other Faultline processes)'),

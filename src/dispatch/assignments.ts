@@ -1,8 +1,9 @@
 // A ticket's assignment as dispatch and supervisors change it: the tickets' dispatch columns (technician_id,
-// dispatch, dispatch_state, declined_by, migrations/0009_dispatch.sql), each change one history entry.
+// dispatch, dispatch_state, declined_by, migrations/0009_dispatch.sql), each change one history entry and its
+// stream event: callers run these in an inStreamTransaction.
 import type { Catalog } from '../catalog/index.js'
 import type { Queryable } from '../store/index.js'
-import { recordTicketHistory, type DispatchDecision, type Status } from '../tickets/index.js'
+import { recordTicketChange, type DispatchDecision, type Status } from '../tickets/index.js'
 import type { TicketNeed } from './score.js'
 
 /** A ticket as dispatch reads it. */
@@ -63,15 +64,23 @@ export function toDispatchTicket(r: Row, catalog: Catalog): DispatchTicket {
   }
 }
 
-/** The next ticket waiting for a decision after `after` (priority, then id), locked; one another process holds is skipped. */
-export async function nextToDispatch(tx: Queryable, catalog: Catalog, after: { priority: string; id: number }): Promise<DispatchTicket | undefined> {
+/**
+ * The next ticket waiting for a decision after `after` (priority, then id), locked; one another process holds is
+ * skipped. With `retry`, also those no technician could take last time.
+ */
+export async function nextToDispatch(
+  tx: Queryable,
+  catalog: Catalog,
+  after: { priority: string; id: number },
+  retry: boolean,
+): Promise<DispatchTicket | undefined> {
   const { rows } = await tx.query<Row>(
     `SELECT ${columns} FROM tickets
-     WHERE dispatch_state IN ('pending', 'unassigned') AND technician_id IS NULL AND technician IS NULL
+     WHERE dispatch_state = ANY($3::text[]) AND technician_id IS NULL AND technician IS NULL
        AND status IN ('open', 'acknowledged', 'in_progress')
        AND (priority > $1 OR (priority = $1 AND id > $2))
      ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
-    [after.priority, after.id],
+    [after.priority, after.id, retry ? ['pending', 'unassigned'] : ['pending']],
   )
   return rows[0] && toDispatchTicket(rows[0], catalog)
 }
@@ -98,12 +107,12 @@ export async function assignTicket(
   history: { action: string; by: string; note: string; details: Record<string, unknown> },
   now: number,
 ): Promise<void> {
-  const { rows } = await tx.query<{ status: Status }>(
+  await tx.query(
     `UPDATE tickets SET technician_id = $2, technician = $3, status = ${assignedStatus}, dispatch = $4, dispatch_state = $5, updated_at = to_timestamp($6 / 1000.0)
-     WHERE id = $1 RETURNING status`,
+     WHERE id = $1`,
     [t.id, to.id, to.name, JSON.stringify(decision), state, now],
   )
-  await recordTicketHistory(tx, t.id, now, history.by, history.action, rows[0]!.status, history.note, history.details)
+  await recordTicketChange(tx, t.id, now, history.by, history.action, history.note, history.details)
 }
 
 /** Keeps a decision that assigns nobody (proposed, or no candidate) with its history entry. */
@@ -115,7 +124,7 @@ export async function recordDecision(tx: Queryable, t: DispatchTicket, decision:
     state,
     now,
   ])
-  await recordTicketHistory(tx, t.id, now, decision.by, action, t.status, decision.reason, { technicianId: decision.technicianId })
+  await recordTicketChange(tx, t.id, now, decision.by, action, decision.reason, { technicianId: decision.technicianId })
 }
 
 /** The technician gives the ticket back: it is open again, for dispatch to offer to someone else. */
@@ -126,7 +135,7 @@ export async function declineTicket(tx: Queryable, t: DispatchTicket, by: string
      WHERE id = $1`,
     [t.id, now],
   )
-  await recordTicketHistory(tx, t.id, now, by, 'declined', 'open', reason, { technicianId: t.technicianId })
+  await recordTicketChange(tx, t.id, now, by, 'declined', reason, { technicianId: t.technicianId })
 }
 
 export interface FlaggedTicket {

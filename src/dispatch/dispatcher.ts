@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import { DatabaseUnavailable, type Database, type Queryable } from '../store/index.js'
+import { inStreamTransaction } from '../stream/index.js'
 import { finishedStatuses, TicketNotFound, type DispatchDecision } from '../tickets/index.js'
 import {
   assignTicket,
@@ -51,6 +52,8 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private again = false
+  /** the next pass looks at the unassigned tickets again, not only the new ones */
+  private retry = false
   private closed = false
 
   constructor(private readonly deps: DispatcherDeps) {}
@@ -62,9 +65,13 @@ export class Dispatcher {
     this.timer = setInterval(() => this.wake(), this.deps.intervalMs)
   }
 
-  /** Something changed: a pass now, or right after the one running. */
-  wake(): void {
+  /**
+   * Something changed: a pass now, or right after the one running. A ticket opening needs only the new tickets
+   * decided (`'opened'`); anything that can free or add a technician has the unassigned ones looked at again.
+   */
+  wake(change: 'opened' | 'technicians' = 'technicians'): void {
     if (this.deps.mode === 'off' || this.closed) return
+    this.retry ||= change === 'technicians'
     if (this.running) {
       this.again = true
       return
@@ -72,7 +79,11 @@ export class Dispatcher {
     this.running = (async () => {
       do {
         this.again = false
-        await this.pass().catch((err: Error) => {
+        const retry = this.retry
+        this.retry = false
+        await this.pass(retry).catch((err: Error) => {
+          // looked at again at the next wake-up
+          this.retry ||= retry
           if (!(err instanceof DatabaseUnavailable)) this.deps.log.warn({ err: err.message }, 'dispatch pass failed; the next one tries again')
         })
       } while (this.again && !this.closed)
@@ -86,14 +97,14 @@ export class Dispatcher {
     await this.running
   }
 
-  /** Every ticket waiting for a technician, the most urgent first, each in its own transaction. */
-  private async pass(): Promise<void> {
+  /** Every ticket waiting for a decision (and, on `retry`, every unassigned one), the most urgent first, each in its own transaction. */
+  private async pass(retry: boolean): Promise<void> {
     // An empty directory means dispatch is not in use yet: tickets wait, unflagged, for the first technician.
     if (!(await this.deps.technicians.anyActive())) return this.deps.onPass?.()
     let after = { priority: '', id: 0 }
     for (;;) {
-      const ticket = await this.deps.db.transaction(async (tx) => {
-        const t = await nextToDispatch(tx, this.deps.catalog, after)
+      const ticket = await inStreamTransaction(this.deps.db, async (tx) => {
+        const t = await nextToDispatch(tx, this.deps.catalog, after, retry)
         if (t) await this.decide(tx, t)
         return t
       })
@@ -151,7 +162,7 @@ export class Dispatcher {
 
   /** A supervisor's choice, with the reason (002: 手动调整工单分配,并注明调整原因). */
   async assign(ref: string, a: { technicianId: string; reason: string; by: string }): Promise<void> {
-    await this.deps.db.transaction(async (tx) => {
+    await inStreamTransaction(this.deps.db, async (tx) => {
       const t = await this.locked(tx, ref)
       const tech = await this.deps.technicians.technician(a.technicianId, tx)
       if (!tech) throw new UnknownTechnician(`body.technicianId: no technician ${a.technicianId}`)
@@ -188,7 +199,7 @@ export class Dispatcher {
 
   /** The assigned technician gives the ticket back with a reason; dispatch offers it to someone else. */
   async decline(ref: string, d: { reason: string; by: string }): Promise<void> {
-    await this.deps.db.transaction(async (tx) => {
+    await inStreamTransaction(this.deps.db, async (tx) => {
       const t = await this.locked(tx, ref)
       if (!t.technicianId || t.status !== 'assigned') {
         throw new AssignmentRefused(

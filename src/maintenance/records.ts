@@ -4,6 +4,7 @@ import type { Catalog } from '../catalog/index.js'
 import { conditionKey } from '../conditions.js'
 import type { Database, Queryable } from '../store/index.js'
 import type { MaintenanceDraft } from '../rules/index.js'
+import { inStreamTransaction } from '../stream/index.js'
 import type { Ticket, TicketRepository } from '../tickets/index.js'
 import { serviceRecorded, type ServiceHistory } from './due.js'
 import type { UsageCounter } from './usage.js'
@@ -60,7 +61,8 @@ export class MaintenanceRecords {
    * written first, so a racing process waits on it and then finds it taken. Undefined when it was taken.
    */
   async openOccurrence(draft: MaintenanceDraft, occurrence: string, tickets: Pick<TicketRepository, 'openMaintenance'>): Promise<Ticket | undefined> {
-    return this.db.transaction(async (tx) => {
+    // The ticket's stream event is appended at the end of this transaction.
+    return inStreamTransaction(this.db, async (tx) => {
       const claim = await tx.query(`INSERT INTO maintenance_occurrences (device_id, plan_id, occurrence) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
         draft.device.id,
         draft.plan.id,

@@ -38,5 +38,11 @@ export interface Database extends Queryable {
    * so a database that stopped answering is not sent one more connection per caller.
    */
   ping(): Promise<void>
+  /**
+   * Calls onNotify on every NOTIFY on `channel` (from any process sharing the database; delivered at commit),
+   * and once more whenever notifications may have been missed (a listening connection re-established).
+   * Resolves once listening has been tried; resolves to the function that stops it.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>
   close(): Promise<void>
 }

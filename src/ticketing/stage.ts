@@ -7,6 +7,7 @@ import type { Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import { recordDetection, type Detection } from '../detect/index.js'
 import { retryWithBackoff, type Database } from '../store/index.js'
+import { detectionEvent, inStreamTransaction, queueStreamEvent } from '../stream/index.js'
 import type { DetectionOutcome, TicketRepository } from '../tickets/index.js'
 import { draftRepairTicket, faultOf, type TicketDevice, type TicketPolicy } from '../rules/index.js'
 
@@ -36,11 +37,12 @@ export function repairTickets(deps: RulesStageDeps): OperatorFunction<Detection,
     // Detections come from authenticated devices; one deleted meanwhile has nobody to repair for.
     if (!device) return { action: 'unknown_device' }
     const model = deps.catalog.get(device.model)
-    return deps.db.transaction(async (tx) =>
-      (await recordDetection(tx, d))
-        ? deps.tickets.applyDetection(tx, d, (repeatOf) => draftRepairTicket(faultOf(d), device, model, deps.clock.now(), deps.policy, repeatOf))
-        : { action: 'duplicate' },
-    )
+    // The detection's and the ticket's stream events are appended together, at the end (src/stream/outbox.ts).
+    return inStreamTransaction(deps.db, async (tx) => {
+      if (!(await recordDetection(tx, d))) return { action: 'duplicate' }
+      queueStreamEvent(tx, detectionEvent(d, device, model))
+      return deps.tickets.applyDetection(tx, d, (repeatOf) => draftRepairTicket(faultOf(d), device, model, deps.clock.now(), deps.policy, repeatOf))
+    })
   }
   return (detections) =>
     detections.pipe(

@@ -1,4 +1,4 @@
-export { record as recordTicketHistory } from './repository.js'
+export { recordTicketChange } from './repository.js'
 export { TicketRepository, TicketNotFound, IllegalTransition, TransitionConflict, type DetectionOutcome, type TransitionRequest } from './repository.js'
 export { statuses } from './lifecycle.js'
 export { ticketSchema, ticketWithHistorySchema, type Ticket } from './ticket.js'

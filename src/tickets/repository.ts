@@ -6,10 +6,12 @@ import type { MaintenanceDraft, TicketDraft } from '../rules/index.js'
 import { calendarDate } from '../calendar.js'
 import { repeatRepairWindowMs } from '../rules/index.js'
 import type { Database, Queryable } from '../store/index.js'
+import { inStreamTransaction, queueStreamEvent } from '../stream/index.js'
 import type { Clock } from '../clock.js'
 import { allowedTransitions, finishedStatuses, type Status } from './lifecycle.js'
 import { ticketInsert, ticketSelect, toTicket, type TicketRow } from './columns.js'
 import type { HistoryEntry, PartsUsed, Ticket } from './ticket.js'
+import { ticketEvent } from './stream-event.js'
 
 const SYSTEM = 'faultline'
 
@@ -64,10 +66,10 @@ export interface TicketFilter {
   limit: number
 }
 
-/** One entry in a ticket's history: every change is one (src/dispatch records its assignments with it too). */
-export async function record(tx: Queryable, ticketId: number, at: number, by: string, action: string, status: Status, note?: string, details?: unknown) {
+/** A history entry, and its stream event queued for the end of the transaction (issue 10). */
+async function record(tx: Queryable, ticket: Ticket, at: number, by: string, action: string, status: Status, note?: string, details?: unknown) {
   await tx.query(`INSERT INTO ticket_history (ticket_id, at, by, action, status, note, details) VALUES ($1, to_timestamp($2 / 1000.0), $3, $4, $5, $6, $7)`, [
-    ticketId,
+    ticket.id,
     at,
     by,
     action,
@@ -75,6 +77,17 @@ export async function record(tx: Queryable, ticketId: number, at: number, by: st
     note ?? null,
     details === undefined ? null : JSON.stringify(details),
   ])
+  queueStreamEvent(tx, ticketEvent(ticket, { at, by, action, note }))
+}
+
+/**
+ * A change made to a ticket outside this repository (src/dispatch: assignments, declines), in the caller's
+ * inStreamTransaction: its history entry and stream event, with the ticket as it now is.
+ */
+export async function recordTicketChange(tx: Queryable, ticketId: number, at: number, by: string, action: string, note?: string, details?: unknown) {
+  const { rows } = await tx.query<TicketRow>(`SELECT ${ticketSelect} FROM tickets WHERE id = $1`, [ticketId])
+  const ticket = toTicket(rows[0]!)
+  await record(tx, ticket, at, by, action, ticket.status, note, details)
 }
 
 export class TicketRepository {
@@ -84,8 +97,8 @@ export class TicketRepository {
     private readonly timeZone: string,
     /** runs in the transaction that resolves a ticket: maintenance records the service there */
     private readonly onResolved: (tx: Queryable, ticket: Ticket) => Promise<void> = async () => {},
-    /** after a ticket opened by hand or moved has committed: dispatch looks again (a technician may be free) */
-    private readonly onChanged: () => void = () => {},
+    /** after a ticket opened by hand or moved has committed: dispatch decides it, or looks again (a technician may be free) */
+    private readonly onChanged: (change: 'opened' | 'moved') => void = () => {},
   ) {}
 
   /**
@@ -107,7 +120,7 @@ export class TicketRepository {
       )
       if (!rows[0]) return { action: 'cleared', ticket: undefined }
       const ticket = await this.byId(tx, rows[0].id)
-      await record(tx, ticket.id, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
+      await record(tx, ticket, now, SYSTEM, 'condition_cleared', ticket.status, d.detail)
       return { action: 'cleared', ticket }
     }
     const { ticket, opened } = await this.raise(tx, { deviceId: d.deviceId, condition: d.condition, at: d.time }, draft, now, SYSTEM, d.detail)
@@ -121,8 +134,8 @@ export class TicketRepository {
     by: string,
     note?: string,
   ): Promise<Ticket> {
-    const { ticket } = await this.db.transaction((tx) => this.raise(tx, fault, draft, this.clock.now(), by, note))
-    this.onChanged()
+    const ticket = await inStreamTransaction(this.db, async (tx) => (await this.raise(tx, fault, draft, this.clock.now(), by, note)).ticket)
+    this.onChanged('opened')
     return ticket
   }
 
@@ -192,7 +205,7 @@ export class TicketRepository {
 
   /** Moves a ticket along its lifecycle; every change is in its history with who and when. */
   async transition(ref: string, t: TransitionRequest): Promise<Ticket> {
-    const moved = await this.db.transaction(async (tx) => {
+    const moved = await inStreamTransaction(this.db, async (tx) => {
       const { rows } = await tx.query<{ id: number; status: Status }>(
         `SELECT id, status FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'} FOR UPDATE`,
         [ref],
@@ -237,9 +250,10 @@ export class TicketRepository {
         ],
       )
       const { to: _to, by, note, ...details } = t
+      const ticket = await this.byId(tx, current.id)
       await record(
         tx,
-        current.id,
+        ticket,
         now,
         by,
         t.to === 'in_progress' && current.status === 'resolved' ? 'reopened' : t.to,
@@ -247,11 +261,10 @@ export class TicketRepository {
         note,
         Object.keys(details).length > 0 ? details : undefined,
       )
-      const ticket = await this.byId(tx, current.id)
       if (t.to === 'resolved') await this.onResolved(tx, ticket)
       return ticket
     })
-    this.onChanged()
+    this.onChanged('moved')
     return moved
   }
 
@@ -264,8 +277,9 @@ export class TicketRepository {
       [deviceId, condition, time, now],
     )
     if (!rows[0]) return undefined
-    await record(tx, rows[0].id, now, by, 'occurrence', rows[0].status, note)
-    return this.byId(tx, rows[0].id)
+    const ticket = await this.byId(tx, rows[0].id)
+    await record(tx, ticket, now, by, 'occurrence', rows[0].status, note)
+    return ticket
   }
 
   private async byId(tx: Queryable, id: number): Promise<Ticket> {
@@ -297,7 +311,7 @@ export class TicketRepository {
     const ticket = await this.byId(tx, id)
     await record(
       tx,
-      id,
+      ticket,
       now,
       by,
       inserted ? 'opened' : 'occurrence',

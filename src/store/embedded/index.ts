@@ -43,6 +43,11 @@ export async function openEmbeddedDatabase(dir: string): Promise<Database> {
     ping: async () => {
       await db.query('SELECT 1')
     },
+    // NOTIFY within this process: the engine's own listener.
+    listen: async (channel, onNotify) => {
+      const unlisten = await db.listen(channel, () => onNotify())
+      return () => unlisten()
+    },
     close: () => db.close(),
   }
 }

@@ -5,6 +5,7 @@
 // an outage reaches callers as a DatabaseUnavailable: the gateway rides it out instead of crashing or hanging.
 import pg from 'pg'
 import { DatabaseUnavailable, type Database, type Queryable, type QueryResult } from '../database.js'
+import { listenOn } from './listen.js'
 import { orUnavailable } from './outage.js'
 import { guarded } from '../query-error.js'
 
@@ -107,6 +108,7 @@ export async function openServerDatabase(url: string, onError: (err: Error) => v
       (probe ??= orUnavailable(() => pool.query('SELECT 1'))
         .then(() => {})
         .finally(() => (probe = undefined))),
+    listen: (channel, onNotify) => listenOn(url, channel, onNotify, onError, timeouts),
     close: () => pool.end(),
   }
 }

@@ -1,0 +1,156 @@
+// stream_events, owned here: the outbox of the live stream (issue 10). Events are queued by whatever changes
+// something in a transaction (the rules stage, the ticket repository) and appended as that transaction's last
+// statement, so an event is stored if and only if its change commits.
+import type { Database, Queryable } from '../store/index.js'
+import type { NewStreamEvent, StreamEvent } from './envelope.js'
+import type { CompiledFilter } from './filter.js'
+
+/** The channel every emitting transaction notifies at commit: each Faultline process's hub reads then. */
+export const STREAM_CHANNEL = 'faultline_stream'
+/** The advisory lock that orders the outbox's ids (any constant unique to it): "FLST". */
+const STREAM_LOCK = 0x464c5354
+
+/** A stored event, its frame serialized once for every socket, and when it was written (for the latency). */
+export interface StoredEvent {
+  event: StreamEvent
+  frame: string
+  storedAt: number
+}
+
+const queued = new WeakMap<Queryable, NewStreamEvent[]>()
+
+/**
+ * Runs fn in a transaction whose queued stream events are appended at its end, after fn's last statement.
+ * Every transaction that queues events runs through here.
+ */
+export function inStreamTransaction<T>(db: Pick<Database, 'transaction'>, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    queued.set(tx, [])
+    const result = await fn(tx)
+    await appendStreamEvents(tx, queued.get(tx)!)
+    return result
+  })
+}
+
+/** Queues an event for the end of the transaction; one not opened by inStreamTransaction is refused, never lost. */
+export function queueStreamEvent(tx: Queryable, event: NewStreamEvent): void {
+  const events = queued.get(tx)
+  if (!events) throw new Error('a stream event is queued outside inStreamTransaction: it would be lost')
+  events.push(event)
+}
+
+/**
+ * Appends events, as the LAST statement of the transaction. bigserial alone hands out ids in the order of the
+ * inserts, not of the commits: a transaction holding id 10 may commit after another's 11, and a reader that saw
+ * 11 would skip 10 forever. The advisory lock, taken just before the insert and held until commit (xact lock),
+ * makes the emitting transactions take and commit their ids one at a time, so ids are strictly increasing in
+ * commit order across processes; being the last statement, the lock is held only for the commit itself.
+ */
+export async function appendStreamEvents(tx: Queryable, events: readonly NewStreamEvent[]): Promise<void> {
+  if (events.length === 0) return
+  // Delivered at commit only, to every listening process (PostgreSQL LISTEN/NOTIFY; in-process embedded).
+  await tx.query(`SELECT pg_notify('${STREAM_CHANNEL}', '')`)
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [STREAM_LOCK])
+  const rows = events.map(({ type, at, deviceId, model, region, site, severity, priority, ...body }) => ({
+    type,
+    at,
+    device_id: deviceId,
+    model,
+    region,
+    site,
+    severity,
+    priority,
+    body,
+  }))
+  await tx.query(
+    `INSERT INTO stream_events (at, type, device_id, model, region, site, severity, priority, body)
+     SELECT (e->>'at')::timestamptz, e->>'type', e->>'device_id', e->>'model', e->>'region', e->>'site', e->>'severity', e->>'priority', e->'body'
+     FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS r(e, n) ORDER BY n`,
+    [JSON.stringify(rows)],
+  )
+}
+
+interface EventRow {
+  id: number
+  type: string
+  at: Date
+  device_id: string
+  model: string
+  region: string | null
+  site: string | null
+  severity: StreamEvent['severity']
+  priority: StreamEvent['priority']
+  body: Pick<StreamEvent, 'detection' | 'ticket'>
+  stored_at: Date
+}
+
+function stored(r: EventRow): StoredEvent {
+  const event: StreamEvent = {
+    id: r.id,
+    type: r.type,
+    at: r.at.toISOString(),
+    deviceId: r.device_id,
+    model: r.model,
+    region: r.region,
+    site: r.site,
+    severity: r.severity,
+    priority: r.priority,
+    ...r.body,
+  }
+  return { event, frame: JSON.stringify(event), storedAt: r.stored_at.getTime() }
+}
+
+/** Up to `limit` events after id `after` that pass the filter, oldest first. */
+export async function readAfter(db: Queryable, after: number, filter: CompiledFilter, limit: number): Promise<StoredEvent[]> {
+  const where = filter.where(3)
+  const { rows } = await db.query<EventRow>(
+    `SELECT id, type, at, device_id, model, region, site, severity, priority, body, stored_at FROM stream_events
+     WHERE id > $1 AND ${where.sql} ORDER BY id LIMIT $2`,
+    [after, limit, ...where.params],
+  )
+  return rows.map(stored)
+}
+
+/** The newest id (0 for none): a client with no backfill starts after it. */
+export async function lastId(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ id: number }>('SELECT coalesce(max(id), 0) AS id FROM stream_events')
+  return rows[0]!.id
+}
+
+/** Where `last=n` starts: just before the n-th newest event that passes the filter (0 if there are fewer). */
+export async function cursorBeforeLast(db: Queryable, n: number, filter: CompiledFilter): Promise<number> {
+  const where = filter.where(2)
+  const { rows } = await db.query<{ id: number }>(`SELECT id FROM stream_events WHERE ${where.sql} ORDER BY id DESC OFFSET $1 LIMIT 1`, [
+    n - 1,
+    ...where.params,
+  ])
+  return rows[0] ? rows[0].id - 1 : 0
+}
+
+/** Where `since=` starts: just before the first event that happened at or after it (the newest id if none). */
+export async function cursorBeforeSince(db: Queryable, since: Date): Promise<number> {
+  const { rows } = await db.query<{ id: number | null }>('SELECT min(id) AS id FROM stream_events WHERE at >= $1', [since])
+  return rows[0]?.id != null ? rows[0].id - 1 : lastId(db)
+}
+
+/** The newest id retention has deleted (0 for none). */
+export async function expiredThrough(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ through: number }>('SELECT through FROM stream_expired')
+  return rows[0]?.through ?? 0
+}
+
+/**
+ * Deletes the oldest events, up to the first one that happened at or after `olderThan` (epoch ms), and notes the
+ * newest id deleted. Only ever a prefix of the ids: "everything after id N" stays whole for what is kept. Returns
+ * how many were deleted.
+ */
+export async function expire(db: Queryable, olderThan: number): Promise<number> {
+  const { rows } = await db.query<{ deleted: number }>(
+    `WITH kept AS (SELECT id FROM stream_events WHERE at >= to_timestamp($1 / 1000.0) ORDER BY id LIMIT 1),
+          gone AS (DELETE FROM stream_events WHERE id < coalesce((SELECT id FROM kept), 9223372036854775807) RETURNING id),
+          noted AS (UPDATE stream_expired SET through = greatest(through, (SELECT max(id) FROM gone)) WHERE EXISTS (SELECT 1 FROM gone))
+     SELECT count(*)::int AS deleted FROM gone`,
+    [olderThan],
+  )
+  return rows[0]!.deleted
+}
