@@ -12,6 +12,7 @@ import { loadCatalog, type Catalog } from './catalog/index.js'
 import { systemClock, type Clock } from './clock.js'
 import { loadConfig, settingsHelp, type Config } from './config/index.js'
 import { DeviceRegistry } from './devices/index.js'
+import { Dispatcher, TechnicianRepository } from './dispatch/index.js'
 import { detections, loadDetectorState, raisedPerHour } from './detect/index.js'
 import { Closers, exitIfCannotStart, waitForDatabase } from './lifecycle/index.js'
 import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type IngestRecord } from './ingest/index.js'
@@ -96,7 +97,22 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   // Detectors resume from what is stored, once the write-ahead log replay has landed.
   await pipeline.settled()
   const maintenanceRecords = new MaintenanceRecords(db)
-  const tickets = new TicketRepository(db, clock, config.timeZone, maintenanceRecords.recordServiceOnResolve(catalog))
+  const technicians = new TechnicianRepository(db, clock)
+  const dispatcher = new Dispatcher({
+    db,
+    technicians,
+    catalog,
+    clock,
+    timeZone: config.timeZone,
+    mode: config.dispatch.mode,
+    intervalMs: config.dispatch.intervalMs,
+    log: log.child({ component: 'dispatch' }),
+    onPass: () => metrics.dispatchPasses.inc(),
+  })
+  // A ticket opened or moved may be assignable now, or free a technician: dispatch looks again (issue 11).
+  const tickets = new TicketRepository(db, clock, config.timeZone, maintenanceRecords.recordServiceOnResolve(catalog), (change) =>
+    dispatcher.wake(change === 'opened' ? 'opened' : 'technicians'),
+  )
   metrics.openTickets.readFrom(async () => (await tickets.openCounts()).map(({ priority, kind, count }) => ({ labels: { priority, kind }, value: count })))
   const policy = { ...config.sla, timeZone: config.timeZone }
   const initial = await loadDetectorState(db, catalog, await registry.lastSeen(), clock.now())
@@ -106,7 +122,10 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   const ticketing = lastValueFrom(
     detections$.pipe(
       repairTickets({ catalog, db, device: (id) => registry.get(id), tickets, clock, policy, log: rulesLog, lanes: db.writeConcurrency }),
-      tap((outcome) => metrics.detections.inc({ action: outcome.action })),
+      tap((outcome) => {
+        metrics.detections.inc({ action: outcome.action })
+        if (outcome.action === 'opened') dispatcher.wake('opened')
+      }),
     ),
     { defaultValue: undefined },
   ).catch((err: unknown) => rulesLog.error({ err }, 'rules stage stopped: detections no longer become tickets'))
@@ -135,6 +154,9 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   })
   consumers.push(() => sla.close())
   await sla.start()
+  // Closed with the pipeline's consumers: a pass in flight finishes before the database closes.
+  consumers.push(() => dispatcher.close())
+  dispatcher.start()
   const receive = receiver(pipeline, config, log.child({ component: 'ingest' }), metrics)
   const broker = closers.add(
     await startBroker(
@@ -181,6 +203,8 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
       policy,
       maintenance,
       raisedPerHour: (from, to) => raisedPerHour(db, from, to),
+      technicians,
+      dispatcher,
       readiness,
       stream,
       streamSession: options.streamSession,

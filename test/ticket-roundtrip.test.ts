@@ -121,6 +121,9 @@ function expected(
     status: 'closed',
     repeatOf: d.repeatOf,
     technician: 'tech-07',
+    // a name typed by hand, not a directory technician; dispatch never ran (the repository was used directly)
+    technicianId: null,
+    dispatch: null,
     resolution: 'replaced the fan motor',
     partsUsed: [{ partNo: 'FM-516', qty: 2, name: 'fan motor' }],
     labourHours: 1.25,

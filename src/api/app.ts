@@ -10,6 +10,7 @@ import type { Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import { consoleRoutes } from '../console/index.js'
 import type { DeviceRegistry } from '../devices/index.js'
+import type { Dispatcher, TechnicianRepository } from '../dispatch/index.js'
 import type { MaintenanceScheduler } from '../maintenance/index.js'
 import type { Metrics } from '../metrics.js'
 import type { TicketPolicy } from '../rules/index.js'
@@ -21,12 +22,14 @@ import { catalogRoutes } from './catalog.js'
 import { deadLetterRoutes } from './dead-letters.js'
 import { deviceHistoryRoutes } from './device-history.js'
 import { devicesRoutes } from './devices.js'
+import { dispatchRoutes } from './dispatch.js'
 import { installErrorHandler } from './errors.js'
 import { fleetRoutes, type RaisedPerHour } from './fleet.js'
 import { maintenanceRoutes } from './maintenance.js'
 import { guardedByBearer, installOpenApi } from './openapi.js'
 import { operationsRoutes, type ReadinessCheck } from './operations.js'
 import { measureRequests } from './request-metrics.js'
+import { technicianRoutes } from './technicians.js'
 import { BEARER_PROTOCOL, streamRoutes } from './stream.js'
 import { telemetryRoutes } from './telemetry.js'
 import { ticketRoutes } from './tickets.js'
@@ -46,6 +49,8 @@ export interface ApiDeps {
   maintenance: MaintenanceScheduler
   /** detections raised per hour, for the fleet at a glance */
   raisedPerHour: RaisedPerHour
+  technicians: TechnicianRepository
+  dispatcher: Dispatcher
   /** the live stream at /ws/faults, and its per-socket options (tests shorten them) */
   stream: StreamHub
   streamSession?: Partial<SessionOptions>
@@ -104,4 +109,6 @@ export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (api, deps) => {
     raisedPerHour: deps.raisedPerHour,
   })
   await api.register(ticketRoutes, { tickets: deps.tickets, registry: deps.registry, catalog: deps.catalog, clock: deps.clock, policy: deps.policy })
+  await api.register(technicianRoutes, { technicians: deps.technicians, dispatcher: deps.dispatcher, catalog: deps.catalog, clock: deps.clock })
+  await api.register(dispatchRoutes, { dispatcher: deps.dispatcher, tickets: deps.tickets })
 }

@@ -44,11 +44,11 @@ const ticketQuery = z.object({
   limit: pageLimit(500, 50),
 })
 
-const ticketRef = z.object({
+export const ticketRef = z.object({
   id: z.union([int64Id, z.string().regex(/^SR\d{8}-\d{4,}$/)], { error: 'a ticket id (1 to 9223372036854775807) or number such as SR20261123-0001' }),
 })
 
-const actor = storableText.trim().min(1).max(100)
+export const actor = storableText.trim().min(1).max(100)
 
 const transition = z
   .strictObject({

@@ -46,6 +46,8 @@ export interface Config {
   maintenanceIntervalMs: number
   /** how often the in-memory device registry picks up registrations and token rotations made by other processes */
   registryRefreshMs: number
+  /** automatic dispatch: assign, only propose, or leave tickets to people; and how often it looks again */
+  dispatch: { mode: Settings['FAULTLINE_DISPATCH']; intervalMs: number }
   /** how long the live stream keeps its events */
   streamRetentionMs: number
 }
@@ -128,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     timeZone: s.FAULTLINE_TIME_ZONE,
     maintenanceIntervalMs: s.FAULTLINE_MAINTENANCE_INTERVAL_MS,
     registryRefreshMs: s.FAULTLINE_REGISTRY_REFRESH_MS,
+    dispatch: { mode: s.FAULTLINE_DISPATCH, intervalMs: s.FAULTLINE_DISPATCH_INTERVAL_MS },
     streamRetentionMs: s.FAULTLINE_STREAM_RETENTION,
   }
 }

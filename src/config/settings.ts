@@ -66,6 +66,13 @@ export const settings = {
   FAULTLINE_REGISTRY_REFRESH_MS: positiveInt
     .default(10_000)
     .describe('how often the in-memory device registry is refreshed from the database (changes made by other Faultline processes)'),
+  FAULTLINE_DISPATCH: z
+    .enum(['auto', 'propose', 'off'])
+    .default('auto')
+    .describe('when a ticket opens: auto assigns a technician, propose only records the choice, off leaves it to people'),
+  FAULTLINE_DISPATCH_INTERVAL_MS: positiveInt
+    .default(30_000)
+    .describe('how often unassigned tickets are looked at again (shifts starting, technicians freed by other processes)'),
   FAULTLINE_SLA: z
     .string()
     .optional()

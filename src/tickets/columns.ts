@@ -78,6 +78,8 @@ const columns = [
   column('repeat_of', 'repeatOf.id', int8, (t) => t.repeatOf?.id),
   { name: 'repeat_of_number', field: 'repeatOf.number', select: '(SELECT r.number FROM tickets r WHERE r.id = tickets.repeat_of)' },
   column('technician', 'technician'),
+  column('technician_id', 'technicianId'),
+  column('dispatch', 'dispatch'),
   column('resolution', 'resolution'),
   column('parts_used', 'partsUsed'),
   column('labor_hours', 'labourHours'),

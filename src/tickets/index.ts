@@ -1,4 +1,5 @@
 export {
+  recordTicketChange,
   TicketRepository,
   TicketNotFound,
   IllegalTransition,
@@ -9,5 +10,6 @@ export {
   type SlaAlert,
   type TransitionRequest,
 } from './repository.js'
-export { allowedTransitions, statuses, statusLabels, type Status } from './lifecycle.js'
+export { allowedTransitions, finishedStatuses, statuses, statusLabels, type Status } from './lifecycle.js'
 export { ticketSchema, ticketWithHistorySchema, type Ticket } from './ticket.js'
+export type { DispatchDecision, DispatchCandidate } from './dispatch-decision.js'

@@ -102,6 +102,16 @@ export interface SlaAlert {
 
 export type RaisedAlert = SlaAlert & { priority: Priority }
 
+/**
+ * A change made to a ticket outside this repository (src/dispatch: assignments, declines), in the caller's
+ * inStreamTransaction: its history entry and stream event, with the ticket as it now is.
+ */
+export async function recordTicketChange(tx: Queryable, ticketId: number, at: number, by: string, action: string, note?: string, details?: unknown) {
+  const { rows } = await tx.query<TicketRow>(`SELECT ${ticketSelect} FROM tickets WHERE id = $1`, [ticketId])
+  const ticket = toTicket(rows[0]!, at)
+  await record(tx, ticket, at, by, action, ticket.status, note, details)
+}
+
 export class TicketRepository {
   constructor(
     private readonly db: Database,
@@ -109,6 +119,8 @@ export class TicketRepository {
     private readonly timeZone: string,
     /** runs in the transaction that resolves a ticket: maintenance records the service there */
     private readonly onResolved: (tx: Queryable, ticket: Ticket) => Promise<void> = async () => {},
+    /** after a ticket opened by hand or moved has committed: dispatch decides it, or looks again (a technician may be free) */
+    private readonly onChanged: (change: 'opened' | 'moved') => void = () => {},
   ) {}
 
   /**
@@ -144,7 +156,9 @@ export class TicketRepository {
     by: string,
     note?: string,
   ): Promise<Ticket> {
-    return inStreamTransaction(this.db, async (tx) => (await this.raise(tx, fault, draft, this.clock.now(), by, note)).ticket)
+    const ticket = await inStreamTransaction(this.db, async (tx) => (await this.raise(tx, fault, draft, this.clock.now(), by, note)).ticket)
+    this.onChanged('opened')
+    return ticket
   }
 
   /**
@@ -236,7 +250,7 @@ export class TicketRepository {
 
   /** Moves a ticket along its lifecycle; every change is in its history with who and when. */
   async transition(ref: string, t: TransitionRequest): Promise<Ticket> {
-    return inStreamTransaction(this.db, async (tx) => {
+    const moved = await inStreamTransaction(this.db, async (tx) => {
       const current = await this.lock(tx, ref)
       const allowed = allowedTransitions[current.status]
       if (!allowed.includes(t.to)) throw new IllegalTransition(current.status, t.to, allowed)
@@ -253,6 +267,8 @@ export class TicketRepository {
       await tx.query(
         `UPDATE tickets SET status = $2, updated_at = to_timestamp($3 / 1000.0),
            technician = coalesce($4, technician),
+           -- a name typed by hand replaces the directory technician (whose slot the load trigger frees)
+           technician_id = CASE WHEN $4::text IS NOT NULL AND $4 IS DISTINCT FROM technician THEN NULL ELSE technician_id END,
            resolution = coalesce($5, resolution),
            parts_used = coalesce($6::jsonb, parts_used),
            labor_hours = coalesce($7, labor_hours),
@@ -291,6 +307,8 @@ export class TicketRepository {
       if (t.to === 'resolved') await this.onResolved(tx, ticket)
       return ticket
     })
+    this.onChanged('moved')
+    return moved
   }
 
   /**

@@ -3,6 +3,7 @@
 import { z } from 'zod'
 import { severity } from '../catalog/index.js'
 import { deadlineKinds, priorities, type DeadlineKind, type SlaDeadlines, type TicketDraft } from '../rules/index.js'
+import { dispatchDecisionSchema, type DispatchDecision } from './dispatch-decision.js'
 import { statuses, type Status } from './lifecycle.js'
 import { slaStates, type SlaState } from './sla-state.js'
 
@@ -35,6 +36,9 @@ export type Ticket = Pick<TicketDraft, 'kind' | 'trigger' | 'condition' | 'title
     clearedAt: string | null
     status: Status
     technician: string | null
+    /** the directory technician assigned (src/dispatch), with the decision that chose them */
+    technicianId: string | null
+    dispatch: DispatchDecision | null
     resolution: string | null
     partsUsed: PartsUsed | null
     labourHours: number | null
@@ -116,6 +120,8 @@ export const ticketSchema = z.object({
   status: z.enum(statuses),
   repeatOf: z.object({ id: z.number(), number: z.string() }).nullable(),
   technician: z.string().nullable(),
+  technicianId: z.string().nullable(),
+  dispatch: dispatchDecisionSchema.nullable(),
   resolution: z.string().nullable(),
   partsUsed: z.array(z.object({ partNo: z.string(), qty: z.number(), name: z.string().optional() })).nullable(),
   labourHours: z.number().nullable(),
