@@ -46,9 +46,10 @@ const STREAM_POLL_MS = 2_000
 
 const fromDevice = (r: IngestRecord): r is DeviceRecord => r.kind !== 'dead_letter'
 
-/** What only a test changes: the live stream's per-socket limits and heartbeat. */
+/** What only a test changes: the live stream's per-socket limits and heartbeat, and its safety-net poll. */
 export interface StartOptions {
   streamSession?: Partial<SessionOptions>
+  streamPollMs?: number
 }
 
 export async function startFaultline(
@@ -136,7 +137,12 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   })
   // The live stream reads what the stages above commit; nothing of it runs in IngestPipeline.accept (issue 10).
   const stream = closers.add(
-    await StreamHub.start(db, { pollMs: STREAM_POLL_MS, retentionMs: config.streamRetentionMs, clock, log: log.child({ component: 'stream' }) }),
+    await StreamHub.start(db, {
+      pollMs: options.streamPollMs ?? STREAM_POLL_MS,
+      retentionMs: config.streamRetentionMs,
+      clock,
+      log: log.child({ component: 'stream' }),
+    }),
     (hub) => hub.close(),
   )
   const readiness = {

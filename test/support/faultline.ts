@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Clock } from '../../src/clock.js'
 import { loadConfig, type Config } from '../../src/config/index.js'
-import { createLogger, startFaultline, type Faultline } from '../../src/main.js'
+import { createLogger, startFaultline, type Faultline, type StartOptions } from '../../src/main.js'
 import { apiClient, registerDevice, type ApiCall } from './api-client.js'
 import { closeWhenTestEnds } from './cleanup.js'
 import { freshDatabase, sharedClusterUrl } from './postgres.js'
@@ -45,8 +45,8 @@ export async function testConfig(backend: Backend, env: Record<string, string> =
   )
 }
 
-export async function startTestInstance(config: Config, clock?: Clock): Promise<TestInstance> {
-  const faultline = await startFaultline(config, createLogger(config.logLevel), clock)
+export async function startTestInstance(config: Config, clock?: Clock, options?: StartOptions): Promise<TestInstance> {
+  const faultline = await startFaultline(config, createLogger(config.logLevel), clock, options)
   // Started by a test: closed when it ends, also when it fails before its own close (close is idempotent).
   closeWhenTestEnds(() => faultline.close())
   const api = apiClient(`http://127.0.0.1:${faultline.httpPort}`, API_TOKEN)
@@ -59,8 +59,8 @@ export async function startTestInstance(config: Config, clock?: Clock): Promise<
   }
 }
 
-export async function startTest(backend: Backend, env: Record<string, string> = {}): Promise<TestInstance> {
-  return startTestInstance(await testConfig(backend, env))
+export async function startTest(backend: Backend, env: Record<string, string> = {}, options?: StartOptions): Promise<TestInstance> {
+  return startTestInstance(await testConfig(backend, env), undefined, options)
 }
 
 /** Polls until check returns a value that is not undefined: for reading back what the writer stores. */

@@ -60,7 +60,13 @@ export function connectStream(
         },
       }),
     )
-    socket.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })))
+    socket.once('unexpected-response', (_req, res) => {
+      let body = ''
+      res.on('data', (d: Buffer) => (body += d))
+      res.on('end', () =>
+        reject(Object.assign(new Error(`upgrade refused: ${res.statusCode} ${body}`), { status: res.statusCode, body: JSON.parse(body || 'null') })),
+      )
+    })
     socket.once('error', reject)
   })
 }
