@@ -48,9 +48,6 @@ export function queueStreamEvent(tx: Queryable, event: NewStreamEvent): void {
  */
 export async function appendStreamEvents(tx: Queryable, events: readonly NewStreamEvent[]): Promise<void> {
   if (events.length === 0) return
-  // Delivered at commit only, to every listening process (PostgreSQL LISTEN/NOTIFY; in-process embedded).
-  await tx.query(`SELECT pg_notify('${STREAM_CHANNEL}', '')`)
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [STREAM_LOCK])
   const rows = events.map(({ type, at, deviceId, model, region, site, severity, priority, ...body }) => ({
     type,
     at,
@@ -62,11 +59,15 @@ export async function appendStreamEvents(tx: Queryable, events: readonly NewStre
     priority,
     body,
   }))
+  // One round trip, since every emitting transaction waits on this lock: the materialized CTE takes the lock
+  // (and queues the NOTIFY, delivered at commit only to every listening process; in-process embedded) before
+  // the sorted rows reach the insert, so before any id is drawn.
   await tx.query(
-    `INSERT INTO stream_events (at, type, device_id, model, region, site, severity, priority, body)
+    `WITH ordered AS MATERIALIZED (SELECT pg_advisory_xact_lock($2), pg_notify('${STREAM_CHANNEL}', ''))
+     INSERT INTO stream_events (at, type, device_id, model, region, site, severity, priority, body)
      SELECT (e->>'at')::timestamptz, e->>'type', e->>'device_id', e->>'model', e->>'region', e->>'site', e->>'severity', e->>'priority', e->'body'
-     FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS r(e, n) ORDER BY n`,
-    [JSON.stringify(rows)],
+     FROM ordered, jsonb_array_elements($1::jsonb) WITH ORDINALITY AS r(e, n) ORDER BY n`,
+    [JSON.stringify(rows), STREAM_LOCK],
   )
 }
 
