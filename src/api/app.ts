@@ -10,6 +10,7 @@ import type { Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import type { DeviceRegistry } from '../devices/index.js'
 import type { MaintenanceScheduler } from '../maintenance/index.js'
+import type { WebhookDeliverer } from '../notify/index.js'
 import type { Metrics } from '../metrics.js'
 import type { TicketPolicy } from '../rules/index.js'
 import type { Readings } from '../readings/index.js'
@@ -27,6 +28,7 @@ import { operationsRoutes, type ReadinessCheck } from './operations.js'
 import { BEARER_PROTOCOL, streamRoutes } from './stream.js'
 import { telemetryRoutes } from './telemetry.js'
 import { ticketRoutes } from './tickets.js'
+import { webhookRoutes } from './webhooks.js'
 
 export interface ApiDeps {
   readings: Readings
@@ -44,6 +46,8 @@ export interface ApiDeps {
   /** the live stream at /ws/faults, and its per-socket options (tests shorten them) */
   stream: StreamHub
   streamSession?: Partial<SessionOptions>
+  /** webhook notifications: their routes, and the deliverer a retry wakes */
+  webhooks: WebhookDeliverer
   /** what /readyz reports, by name: each answers 'ok' or what is wrong */
   readiness: Record<string, ReadinessCheck>
 }
@@ -89,4 +93,5 @@ export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (api, deps) => {
   await api.register(catalogRoutes, { catalog: deps.catalog })
   await api.register(maintenanceRoutes, { registry: deps.registry, scheduler: deps.maintenance })
   await api.register(ticketRoutes, { tickets: deps.tickets, registry: deps.registry, catalog: deps.catalog, clock: deps.clock, policy: deps.policy })
+  await api.register(webhookRoutes, { deliverer: deps.webhooks, clock: deps.clock })
 }
