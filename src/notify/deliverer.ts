@@ -75,7 +75,8 @@ export class WebhookDeliverer {
     while (this.again && !this.closed) {
       this.again = false
       try {
-        for (;;) {
+        // Until closed: a pass cut short by close leaves its webhooks' events after their cursors, to lease again.
+        while (!this.closed) {
           const leased = await this.store.lease(this.owner, this.leaseMs, this.deps.clock.now(), PARALLEL)
           if (leased.length === 0) break
           await Promise.all(leased.map((w) => this.deliverHeld(w)))
