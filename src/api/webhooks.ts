@@ -34,7 +34,6 @@ const byId = z.object({ id: int64Id.transform(Number).pipe(z.number().max(Number
 const deliveriesQuery = z.strictObject({ cursor: z.coerce.number().int().positive().optional(), limit: pageLimit(500, 50) })
 
 export const webhookRoutes: FastifyPluginAsyncZod<{ deliverer: WebhookDeliverer; clock: Clock }> = async (app, { deliverer, clock }) => {
-  const { store } = deliverer
   const found = <T>(id: number, w: T | undefined): T => {
     if (w === undefined) throw notFound(`webhook ${id}`)
     return w
@@ -44,25 +43,23 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ deliverer: WebhookDeliverer;
   app.post(
     '/webhooks',
     { schema: { body: newWebhook, response: { 201: z.object({ webhook: webhookJson, secret: z.string() }), ...errors(400, 503) } } },
-    async (req, reply) => reply.code(201).send(await store.create(req.body, clock.now())),
+    async (req, reply) => reply.code(201).send(await deliverer.store.create(req.body, clock.now())),
   )
   app.get('/webhooks', { schema: { response: { 200: z.object({ webhooks: z.array(webhookJson) }), ...errors(503) } } }, async () => ({
-    webhooks: await store.list(),
+    webhooks: await deliverer.store.list(),
   }))
-  app.get('/webhooks/:id', { schema: one }, async (req) => found(req.params.id, await store.get(req.params.id)))
-  app.delete('/webhooks/:id', { schema: { params: byId, response: { 204: z.null(), ...errors(400, 404, 503) } } }, async (req, reply) => {
-    if (!(await store.delete(req.params.id))) throw notFound(`webhook ${req.params.id}`)
-    return reply.code(204).send(null)
-  })
-  app.post('/webhooks/:id/pause', { schema: one }, async (req) => found(req.params.id, await store.setActive(req.params.id, false)))
+  app.get('/webhooks/:id', { schema: one }, async (req) => found(req.params.id, await deliverer.store.get(req.params.id)))
+  // Answers the webhook as it was: its delivery state is the last word on what it received.
+  app.delete('/webhooks/:id', { schema: one }, async (req) => found(req.params.id, await deliverer.store.delete(req.params.id)))
+  app.post('/webhooks/:id/pause', { schema: one }, async (req) => found(req.params.id, await deliverer.store.setActive(req.params.id, false)))
   app.post('/webhooks/:id/resume', { schema: one }, async (req) => {
-    const w = found(req.params.id, await store.setActive(req.params.id, true))
+    const w = found(req.params.id, await deliverer.store.setActive(req.params.id, true))
     deliverer.wake()
     return w
   })
   // Retry now: the backoff is forgotten and the held event is sent at once.
   app.post('/webhooks/:id/retry', { schema: one }, async (req) => {
-    const w = found(req.params.id, await store.retryNow(req.params.id))
+    const w = found(req.params.id, await deliverer.store.retryNow(req.params.id))
     deliverer.wake()
     return w
   })
@@ -76,8 +73,8 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ deliverer: WebhookDeliverer;
       },
     },
     async (req) => {
-      found(req.params.id, await store.get(req.params.id))
-      const page = await store.deliveries(req.params.id, req.query.limit, req.query.cursor)
+      found(req.params.id, await deliverer.store.get(req.params.id))
+      const page = await deliverer.store.deliveries(req.params.id, req.query.limit, req.query.cursor)
       return { deliveries: page, next: page.length === req.query.limit ? page.at(-1)!.id : null }
     },
   )

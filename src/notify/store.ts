@@ -111,8 +111,9 @@ export class WebhookStore {
   }
 
   /** Its deliveries go with it; one in flight finishes, and nothing is sent after it (the lease finds no row). */
-  async delete(id: number): Promise<boolean> {
-    return (await this.db.query('DELETE FROM webhooks WHERE id = $1', [id])).rowCount > 0
+  async delete(id: number): Promise<WebhookJson | undefined> {
+    const { rows } = await this.db.query<WebhookRow>(`DELETE FROM webhooks WHERE id = $1 RETURNING ${columns}`, [id])
+    return rows[0] && toJson(rows[0])
   }
 
   async setActive(id: number, active: boolean): Promise<WebhookJson | undefined> {
