@@ -17,6 +17,7 @@ import { detections, loadDetectorState, raisedPerHour } from './detect/index.js'
 import { Closers, exitIfCannotStart, waitForDatabase } from './lifecycle/index.js'
 import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type IngestRecord } from './ingest/index.js'
 import { MaintenanceRecords, MaintenanceScheduler } from './maintenance/index.js'
+import { defaultBackoff, WebhookDeliverer, type DelivererOptions } from './notify/index.js'
 import { createMetrics } from './metrics.js'
 import { readings } from './readings/index.js'
 import { SlaWatcher } from './sla/index.js'
@@ -48,10 +49,14 @@ const STREAM_POLL_MS = 2_000
 
 const fromDevice = (r: IngestRecord): r is DeviceRecord => r.kind !== 'dead_letter'
 
-/** What only a test changes: the live stream's per-socket limits and heartbeat, and its safety-net poll. */
+/** Webhook requests, retries and their attempt log (issue 12). */
+const WEBHOOKS: DelivererOptions = { timeoutMs: 10_000, pollMs: 1_000, backoff: defaultBackoff, keepDeliveriesMs: 7 * 86_400_000 }
+
+/** What only a test changes: the live stream's per-socket limits, heartbeat and safety-net poll, the webhooks' timeout and timer. */
 export interface StartOptions {
   streamSession?: Partial<SessionOptions>
   streamPollMs?: number
+  webhooks?: Partial<DelivererOptions>
 }
 
 export async function startFaultline(
@@ -179,6 +184,21 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     }),
     (hub) => hub.close(),
   )
+  // Another consumer of the stream's outbox: woken by the same hub, never in the ingest path.
+  const webhooks = closers.add(
+    new WebhookDeliverer(
+      {
+        db,
+        hub: stream,
+        clock,
+        log: log.child({ component: 'webhooks' }),
+        metrics,
+        contactOf: async (ticketId) => (await tickets.get(String(ticketId)))?.customer ?? null,
+      },
+      { ...WEBHOOKS, ...options.webhooks },
+    ),
+    (d) => d.close(),
+  )
   const readiness = {
     database: () =>
       db.ping().then(
@@ -208,6 +228,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
       readiness,
       stream,
       streamSession: options.streamSession,
+      webhooks,
     }),
     (a) => a.close(),
   )

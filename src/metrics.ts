@@ -73,6 +73,18 @@ export function createMetrics() {
     streamFrames: counter('stream_frames_total', 'Frames sent to /ws/faults clients, by type', ['type']),
     streamGaps: counter('stream_gaps_total', 'gap frames: a client too slow for its buffer, or resuming past expired events'),
     streamDropped: counter('stream_dropped_total', 'Live events not sent to a client that overflowed its buffer (it resumes from storage)'),
+    // Webhook notifications (issue 12).
+    webhookDeliveries: counter(
+      'webhook_deliveries_total',
+      'Webhook delivery attempts, by outcome: delivered (2xx), refused (another status), failed (no answer)',
+      ['outcome'],
+    ),
+    webhookLag: new Gauge({
+      name: 'faultline_webhook_lag_events',
+      help: "Stream events stored after a webhook's cursor: what it has still to receive",
+      labelNames: ['webhook'],
+      registers: [registry],
+    }),
   }
 }
 

@@ -12,6 +12,7 @@ import { consoleRoutes } from '../console/index.js'
 import type { DeviceRegistry } from '../devices/index.js'
 import type { Dispatcher, TechnicianRepository } from '../dispatch/index.js'
 import type { MaintenanceScheduler } from '../maintenance/index.js'
+import type { WebhookDeliverer } from '../notify/index.js'
 import type { Metrics } from '../metrics.js'
 import type { TicketPolicy } from '../rules/index.js'
 import type { Readings } from '../readings/index.js'
@@ -33,6 +34,7 @@ import { technicianRoutes } from './technicians.js'
 import { BEARER_PROTOCOL, streamRoutes } from './stream.js'
 import { telemetryRoutes } from './telemetry.js'
 import { ticketRoutes } from './tickets.js'
+import { webhookRoutes } from './webhooks.js'
 
 export interface ApiDeps {
   readings: Readings
@@ -54,6 +56,8 @@ export interface ApiDeps {
   /** the live stream at /ws/faults, and its per-socket options (tests shorten them) */
   stream: StreamHub
   streamSession?: Partial<SessionOptions>
+  /** webhook notifications: their routes, and the deliverer a retry wakes */
+  webhooks: WebhookDeliverer
   /** what /readyz reports, by name: each answers 'ok' or what is wrong */
   readiness: Record<string, ReadinessCheck>
 }
@@ -111,4 +115,5 @@ export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (api, deps) => {
   await api.register(ticketRoutes, { tickets: deps.tickets, registry: deps.registry, catalog: deps.catalog, clock: deps.clock, policy: deps.policy })
   await api.register(technicianRoutes, { technicians: deps.technicians, dispatcher: deps.dispatcher, catalog: deps.catalog, clock: deps.clock })
   await api.register(dispatchRoutes, { dispatcher: deps.dispatcher, tickets: deps.tickets })
+  await api.register(webhookRoutes, { deliverer: deps.webhooks, clock: deps.clock })
 }

@@ -1,0 +1,5 @@
+export { WebhookDeliverer, type DelivererOptions } from './deliverer.js'
+export { defaultBackoff } from './backoff.js'
+export { webhookJson, deliveryJson, type WebhookJson, type NewWebhook } from './store.js'
+export { webhookPayload, type WebhookPayload } from './payload.js'
+export { sign, SIGNATURE_HEADER } from './signature.js'
