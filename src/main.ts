@@ -80,8 +80,8 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   // Detectors resume from what is stored, once the write-ahead log replay has landed.
   await pipeline.settled()
   const maintenanceRecords = new MaintenanceRecords(db)
-  const tickets = new TicketRepository(db, clock, config.timeZone, maintenanceRecords.recordServiceOnResolve(catalog))
-  const policy = { sla: config.sla, timeZone: config.timeZone }
+  const tickets = new TicketRepository(db, clock, config.timeZone, maintenanceRecords.recordServiceOnResolve(catalog), config.ticketNumber)
+  const policy = { sla: config.sla, timeZone: config.timeZone, unknownModel: config.unknownModel, clockSkewMs: config.maxFutureMs }
   const initial = await loadDetectorState(db, catalog, await registry.lastSeen(), clock.now())
   const detections$ = pipeline.accepted$.pipe(filter(fromDevice), detections({ catalog, modelOf: registry.modelOf, initial }), share())
   const rulesLog = log.child({ component: 'rules' })
@@ -143,6 +143,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
       policy,
       maintenance,
       readiness,
+      about: { timeZone: config.timeZone, ticketNumber: config.ticketNumber },
     }),
     (a) => a.close(),
   )
@@ -151,7 +152,8 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   const httpPort = app.server.address() as { port: number }
   // Started last: nothing before can fail and leave it running.
   closers.add(registry.keepFresh(config.registryRefreshMs, log.child({ component: 'devices' })), (stopRefresh) => stopRefresh())
-  log.info({ mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale }, 'Faultline listening')
+  // The zone is named at every start (issue 12): a deployment left on UTC by mistake shows it at once.
+  log.info({ mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale, timeZone: config.timeZone }, 'Faultline listening')
 
   let closing: Promise<void> | undefined
   return {

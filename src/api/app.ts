@@ -40,6 +40,8 @@ export interface ApiDeps {
   maintenance: MaintenanceScheduler
   /** what /readyz reports, by name: each answers 'ok' or what is wrong */
   readiness: Record<string, ReadinessCheck>
+  /** settings /readyz shows after its checks (not checks themselves), so a deployment's calendar is plain (issue 12) */
+  about: Record<string, string>
 }
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -60,7 +62,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     app.get('/mqtt', { websocket: true }, (socket, req) => webSocket.serve(createWebSocketStream(socket), req.raw))
   }
 
-  await app.register(operationsRoutes, { metrics: deps.metrics, checks: deps.readiness })
+  await app.register(operationsRoutes, { metrics: deps.metrics, checks: deps.readiness, about: deps.about })
 
   await app.register(apiRoutes, { ...deps, prefix: '/api' })
   return app

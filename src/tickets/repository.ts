@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js'
 import { allowedTransitions, finishedStatuses, type Status } from './lifecycle.js'
 import { ticketInsert, ticketSelect, toTicket, type TicketRow } from './columns.js'
 import type { HistoryEntry, PartsUsed, Ticket } from './ticket.js'
+import { defaultTicketNumber, ticketNumberFormat } from './number-format.js'
 
 const SYSTEM = 'faultline'
 
@@ -59,6 +60,18 @@ export interface TicketFilter {
   deviceId?: string
   kind?: 'repair' | 'maintenance'
   warranty?: string
+  channel?: string[]
+  /** the customer's phone, exactly as recorded */
+  phone?: string
+  /** part of the customer's name, any case */
+  customer?: string
+  model?: string
+  region?: string
+  technician?: string
+  /** opened at or after this instant, epoch ms */
+  openedFrom?: number
+  /** opened before this instant, epoch ms */
+  openedTo?: number
   /** tickets older than this id (the previous page's `next`) */
   before?: number
   limit: number
@@ -77,13 +90,19 @@ async function record(tx: Queryable, ticketId: number, at: number, by: string, a
 }
 
 export class TicketRepository {
+  private readonly formatNumber: (day: string, seq: number) => string
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly timeZone: string,
     /** runs in the transaction that resolves a ticket: maintenance records the service there */
     private readonly onResolved: (tx: Queryable, ticket: Ticket) => Promise<void> = async () => {},
-  ) {}
+    /** FAULTLINE_TICKET_NUMBER (number-format.ts) */
+    numberTemplate: string = defaultTicketNumber,
+  ) {
+    this.formatNumber = ticketNumberFormat(numberTemplate)
+  }
 
   /**
    * Does what a newly stored detection calls for, in the transaction that stored it: a clear marks the open
@@ -179,8 +198,28 @@ export class TicketRepository {
        WHERE ($1::text[] IS NULL OR status = ANY($1)) AND ($2::text[] IS NULL OR priority = ANY($2))
          AND ($3::text IS NULL OR device_id = $3) AND ($4::text IS NULL OR kind = $4)
          AND ($5::text IS NULL OR warranty->>'decision' = $5) AND ($6::bigint IS NULL OR id < $6)
+         AND ($8::text[] IS NULL OR channel = ANY($8)) AND ($9::text IS NULL OR customer->>'phone' = $9)
+         AND ($10::text IS NULL OR strpos(lower(customer->>'name'), lower($10)) > 0)
+         AND ($11::text IS NULL OR model = $11) AND ($12::text IS NULL OR region = $12) AND ($13::text IS NULL OR technician = $13)
+         AND ($14::float8 IS NULL OR created_at >= to_timestamp($14 / 1000.0)) AND ($15::float8 IS NULL OR created_at < to_timestamp($15 / 1000.0))
        ORDER BY id DESC LIMIT $7`,
-      [f.status ?? null, f.priority ?? null, f.deviceId ?? null, f.kind ?? null, f.warranty ?? null, f.before ?? null, f.limit],
+      [
+        f.status ?? null,
+        f.priority ?? null,
+        f.deviceId ?? null,
+        f.kind ?? null,
+        f.warranty ?? null,
+        f.before ?? null,
+        f.limit,
+        f.channel ?? null,
+        f.phone ?? null,
+        f.customer ?? null,
+        f.model ?? null,
+        f.region ?? null,
+        f.technician ?? null,
+        f.openedFrom ?? null,
+        f.openedTo ?? null,
+      ],
     )
     return rows.map(toTicket)
   }
@@ -264,14 +303,14 @@ export class TicketRepository {
     return toTicket(rows[0]!)
   }
 
-  /** The next readable number of the day, SR20261123-0001, in the configured time zone. */
+  /** The next readable number of the day (SR20261202001 by default, number-format.ts), in the configured time zone. */
   private async nextNumber(tx: Queryable, now: number): Promise<string> {
     const day = calendarDate(now, this.timeZone)
     const { rows } = await tx.query<{ last: number }>(
       `INSERT INTO ticket_counters (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last`,
       [day],
     )
-    return `SR${day.replaceAll('-', '')}-${String(rows[0]!.last).padStart(4, '0')}`
+    return this.formatNumber(day, rows[0]!.last)
   }
 
   private async insert(tx: Queryable, t: TicketDraft, now: number, note?: string, by = SYSTEM): Promise<Ticket> {

@@ -2,7 +2,7 @@
 // database and the lifecycle add. The zod schema is the same shape checked at run time (the routes' responses).
 import { z } from 'zod'
 import { severity } from '../catalog/index.js'
-import { priorities, type TicketDraft } from '../rules/index.js'
+import { channels, priorities, urgencies, type TicketDraft } from '../rules/index.js'
 import { statuses, type Status } from './lifecycle.js'
 
 /** An optional draft field as a column gives it back: present or null. */
@@ -13,8 +13,8 @@ type Plan = NonNullable<TicketDraft['plan']>
 /** The parts a technician used, as a transition records them. */
 export type PartsUsed = { partNo: string; qty: number; name?: string }[]
 
-export type Ticket = Pick<TicketDraft, 'kind' | 'trigger' | 'condition' | 'title' | 'priority' | 'warranty' | 'billing'> &
-  Stored<Pick<TicketDraft, 'code' | 'ruleId' | 'component' | 'severity' | 'cause' | 'quote' | 'repeatOf'>> &
+export type Ticket = Pick<TicketDraft, 'kind' | 'trigger' | 'condition' | 'title' | 'priority' | 'warranty' | 'billing' | 'channel'> &
+  Stored<Pick<TicketDraft, 'code' | 'ruleId' | 'component' | 'severity' | 'cause' | 'quote' | 'repeatOf' | 'urgency'>> &
   Pick<Device, 'model' | 'serial'> &
   Stored<Pick<Device, 'customer' | 'site' | 'region'>> & {
     deviceId: Device['id']
@@ -94,6 +94,7 @@ export const ticketSchema = z.object({
     reason: z.string(),
     coverageEnds: z.string(),
     chargeable: z.boolean(),
+    basis: z.literal('default_policy').optional(),
   }),
   billing: z.enum(['free', 'chargeable']),
   quote: quoteSchema.nullable(),
@@ -116,6 +117,8 @@ export const ticketSchema = z.object({
   planId: z.string().nullable(),
   tasks: z.array(z.string()).nullable(),
   due: dueSchema.nullable(),
+  channel: z.enum(channels),
+  urgency: z.enum(urgencies).nullable(),
 }) satisfies z.ZodType<Ticket>
 
 export const historyEntrySchema = z.object({
