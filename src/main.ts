@@ -153,7 +153,10 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   // Started last: nothing before can fail and leave it running.
   closers.add(registry.keepFresh(config.registryRefreshMs, log.child({ component: 'devices' })), (stopRefresh) => stopRefresh())
   // The zone is named at every start (issue 12): a deployment left on UTC by mistake shows it at once.
-  log.info({ mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale, timeZone: config.timeZone }, 'Faultline listening')
+  log.info(
+    { mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale, timeZone: config.timeZone },
+    'Faultline listening',
+  )
 
   let closing: Promise<void> | undefined
   return {

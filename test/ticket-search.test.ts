@@ -71,7 +71,8 @@ describe.each(backends())('ticket search on the %s backend', (backend) => {
     const seen: string[] = []
     let cursor: number | null = null
     for (let pages = 0; pages < 10; pages++) {
-      const page: { tickets: Ticket[]; next: number | null } = (await fl.api('GET', `/api/tickets?region=north&limit=2${cursor ? `&cursor=${cursor}` : ''}`)).body
+      const page: { tickets: Ticket[]; next: number | null } = (await fl.api('GET', `/api/tickets?region=north&limit=2${cursor ? `&cursor=${cursor}` : ''}`))
+        .body
       seen.push(...page.tickets.map((x) => x.number))
       cursor = page.next
       if (cursor === null) break

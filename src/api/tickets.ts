@@ -90,9 +90,11 @@ const transition = z
  * decide the warranty): the device record is created from it. The contact phone is required: it is how the
  * customer is reached and found again.
  */
-const appliance = newDevice.pick({ model: true, serial: true, purchasedAt: true, site: true, region: true, timeZone: true, brand: true, proofOfPurchase: true }).extend({
-  customer: newDevice.shape.customer.unwrap().extend({ phone: storableText.trim().min(1).max(64) }),
-})
+const appliance = newDevice
+  .pick({ model: true, serial: true, purchasedAt: true, site: true, region: true, timeZone: true, brand: true, proofOfPurchase: true })
+  .extend({
+    customer: newDevice.shape.customer.unwrap().extend({ phone: storableText.trim().min(1).max(64) }),
+  })
 
 const manualTicket = z
   .strictObject({
@@ -105,12 +107,12 @@ const manualTicket = z
     /** the customer's own (002: 紧急 / 普通, the default / 低) */
     urgency: urgency.default('normal'),
     by: actor,
-  code: storableText.min(1).max(64).optional(),
-  title: storableText.trim().min(1).max(200).optional(),
-  component: storableText.max(64).optional(),
-  severity: severity.optional(),
-  cause: exclusionCause.optional(),
-  note: storableText.max(2000).optional(),
+    code: storableText.min(1).max(64).optional(),
+    title: storableText.trim().min(1).max(200).optional(),
+    component: storableText.max(64).optional(),
+    severity: severity.optional(),
+    cause: exclusionCause.optional(),
+    note: storableText.max(2000).optional(),
     /** when the fault happened; now if absent */
     at: isoInstant.optional(),
   })

@@ -76,7 +76,7 @@ export const settings = {
   FAULTLINE_TIME_ZONE: text
     .default('UTC')
     .refine(isTimeZone, 'expected an IANA time zone such as UTC or Asia/Shanghai')
-    .describe("the calendar that dates faults for warranty, numbers tickets and schedules service, for devices that name no zone of their own"),
+    .describe('the calendar that dates faults for warranty, numbers tickets and schedules service, for devices that name no zone of their own'),
   FAULTLINE_TICKET_NUMBER: ticketNumberTemplate
     .default(defaultTicketNumber)
     .describe('ticket number template: {yyyyMMdd} (or {yyyy} {MM} {dd}) and {seq:N}, a per-day sequence of N digits at least, last'),

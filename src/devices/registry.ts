@@ -170,7 +170,10 @@ export class DeviceRegistry {
 
   /** The device of this model with this serial number, the first registered if there are several: a walk-in's appliance may be known. */
   async findBySerial(model: string, serial: string): Promise<Device | undefined> {
-    const { rows } = await this.db.query<DeviceRow>(`SELECT ${columns} FROM devices WHERE model = $1 AND serial = $2 ORDER BY created_at, id LIMIT 1`, [model, serial])
+    const { rows } = await this.db.query<DeviceRow>(`SELECT ${columns} FROM devices WHERE model = $1 AND serial = $2 ORDER BY created_at, id LIMIT 1`, [
+      model,
+      serial,
+    ])
     return rows[0] && toDevice(rows[0])
   }
 

@@ -5,4 +5,14 @@ export { repeatRepairWindowMs } from './repeat-repair.js'
 export { draftRepairTicket, faultOf, timeZoneOf, type Fault, type TicketDevice, type TicketDraft, type TicketPolicy } from './repair-ticket.js'
 export { phoneReportFault } from './phone-report.js'
 export { draftMaintenanceTicket, type DueOn, type MaintenanceDraft } from './maintenance-ticket.js'
-export { channels, urgencies, urgency, unknownModelPolicy, defaultUnknownModelPolicy, faultDateProblem, type Channel, type Urgency, type UnknownModelPolicy } from './intake.js'
+export {
+  channels,
+  urgencies,
+  urgency,
+  unknownModelPolicy,
+  defaultUnknownModelPolicy,
+  faultDateProblem,
+  type Channel,
+  type Urgency,
+  type UnknownModelPolicy,
+} from './intake.js'

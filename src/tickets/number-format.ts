@@ -30,7 +30,8 @@ function parse(template: string): Part[] | string {
   const literals = parts.flatMap((p) => ('literal' in p ? [p.literal] : []))
   const dates = new Set(parts.flatMap((p) => ('date' in p ? [p.date] : [])))
   if (!('literal' in parts[0]! && /^[A-Za-z]/.test(parts[0].literal))) return 'must start with a letter (a number is never a numeric id)'
-  if (literals.some((l) => !/^[A-Za-z0-9_-]+$/.test(l))) return 'literal text may hold only letters, digits, "_" and "-" (fields are {yyyy} {MM} {dd} {yyyyMMdd} {seq:N})'
+  if (literals.some((l) => !/^[A-Za-z0-9_-]+$/.test(l)))
+    return 'literal text may hold only letters, digits, "_" and "-" (fields are {yyyy} {MM} {dd} {yyyyMMdd} {seq:N})'
   // The sequence restarts every day: the day is in the number, and the sequence, which widens, is last, so two
   // days or two sequence numbers never write the same number.
   if (!dates.has('yyyyMMdd') && !(dates.has('yyyy') && dates.has('MM') && dates.has('dd'))) return 'must hold the day: {yyyyMMdd}, or {yyyy}, {MM} and {dd}'
