@@ -2,7 +2,11 @@
 // numbered ticket in 002's format and creates the device; every ticket says how it came in; the customer's urgency
 // feeds the priority; fault dates are checked, and judged in the customer's own calendar. Over HTTP, on each
 // backend, with a clock the test sets.
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addMonths } from '../src/calendar.js'
+import { loadCatalog } from '../src/catalog/index.js'
+import { defaultSla, defaultUnknownModelPolicy, draftMaintenanceTicket, draftRepairTicket, faultDateProblem, type TicketDevice } from '../src/rules/index.js'
 import type { Ticket } from '../src/tickets/index.js'
 import { ManualClock } from './support/clock.js'
 import { backends, startTestInstance, testConfig, type TestInstance } from './support/faultline.js'
@@ -140,5 +144,40 @@ describe.each(backends())('intake on the %s backend', (backend) => {
     const noPhone = await report({ appliance: { model: FRIDGE, serial: 'B-2', purchasedAt: '2026-01-01', customer: { name: 'Zhang San' } }, title: 'x' })
     expect(noPhone.status).toBe(400)
     expect(noPhone.body.message).toContain('phone')
+  })
+})
+
+// The same calendar for every path a ticket opens by: a detection through the ticketing stage and a service plan
+// draft their tickets with these functions, so a device's zone must reach both.
+describe("the rules date a device's faults in its own calendar", () => {
+  const policy = { sla: defaultSla, timeZone: 'UTC', unknownModel: defaultUnknownModelPolicy, clockSkewMs: 300_000 }
+  const device: TicketDevice = { id: 'rf-sh', model: FRIDGE, serial: 'S', purchasedAt: '2025-12-02', timeZone: 'Asia/Shanghai' }
+  const at = Date.parse('2026-12-02T19:30:00Z')
+
+  it('a detection: out of warranty in Shanghai, in warranty for the same device in the deployment’s UTC', async () => {
+    const catalog = await loadCatalog(path.resolve(import.meta.dirname, '../config/catalog'))
+    const model = catalog.get(FRIDGE)!
+    const fault = { trigger: 'fault_code', condition: 'fault:E1', severity: 'major', title: 'E1', code: 'E1', at, channel: 'iot' } as const
+    expect(draftRepairTicket(fault, device, model, at, policy).warranty.decision).toBe('out_of_warranty')
+    expect(draftRepairTicket(fault, { ...device, timeZone: undefined }, model, at, policy).warranty.decision).toBe('in_warranty')
+    // the deployment's zone where the device names none
+    expect(draftRepairTicket(fault, { ...device, timeZone: undefined }, model, at, { ...policy, timeZone: 'Asia/Shanghai' }).warranty.decision).toBe(
+      'out_of_warranty',
+    )
+    // a service plan's ticket, on a model that has plans, bought so that its term also ends on 2026-12-02
+    const serviced = [...catalog.values()].find((m) => m.servicePlans.length > 0)!
+    const boughtFor = { ...device, model: serviced.model, purchasedAt: addMonths('2026-12-02', -serviced.warranty.months) }
+    const service = (d: TicketDevice) => draftMaintenanceTicket(serviced.servicePlans[0]!, 'x', { date: '2026-12-03' }, d, serviced, at, policy).warranty
+    expect(service(boughtFor).coverageEnds).toBe('2026-12-02')
+    expect(service(boughtFor).reason).toContain('2026-12-03')
+    expect(service({ ...boughtFor, timeZone: undefined }).reason).not.toContain('2026-12-03')
+  })
+
+  it('a fault before the purchase is judged by the purchase day in that calendar', () => {
+    // 2025-12-01T17:00Z is 01:00 on 2 December in Shanghai: the day of purchase, not before it
+    const check = (timeZone: string) =>
+      faultDateProblem({ at: Date.parse('2025-12-01T17:00:00Z'), now: at, purchasedAt: '2025-12-02', timeZone, clockSkewMs: 0 })
+    expect(check('Asia/Shanghai')).toBeUndefined()
+    expect(check('UTC')).toBe('the fault is dated 2025-12-01 (UTC), before the purchase on 2025-12-02')
   })
 })
