@@ -118,7 +118,7 @@ const manualTicket = z
   })
   .refine((r) => (r.deviceId === undefined) !== (r.appliance === undefined), {
     path: ['deviceId'],
-    message: 'either deviceId (a registered device) or appliance (one that is not registered), not both',
+    message: 'one of the two: deviceId (a registered device) or appliance (one that is not registered)',
   })
 
 /** What every ticket route may answer besides its success: a bad request, a wrong token, a database outage. */
