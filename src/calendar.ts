@@ -53,3 +53,13 @@ export function calendarDate(epochMs: number, timeZone = 'UTC'): string {
   const part = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value)
   return format(part('year'), part('month'), part('day'))
 }
+
+/** Whether `timeZone` is an IANA zone this runtime knows (UTC, Asia/Shanghai): settings and devices are checked with it. */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    formatterFor(timeZone)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -115,11 +115,16 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     onPass: () => metrics.dispatchPasses.inc(),
   })
   // A ticket opened or moved may be assignable now, or free a technician: dispatch looks again (issue 11).
-  const tickets = new TicketRepository(db, clock, config.timeZone, maintenanceRecords.recordServiceOnResolve(catalog), (change) =>
-    dispatcher.wake(change === 'opened' ? 'opened' : 'technicians'),
+  const tickets = new TicketRepository(
+    db,
+    clock,
+    config.timeZone,
+    maintenanceRecords.recordServiceOnResolve(catalog),
+    (change) => dispatcher.wake(change === 'opened' ? 'opened' : 'technicians'),
+    config.ticketNumber,
   )
   metrics.openTickets.readFrom(async () => (await tickets.openCounts()).map(({ priority, kind, count }) => ({ labels: { priority, kind }, value: count })))
-  const policy = { ...config.sla, timeZone: config.timeZone }
+  const policy = { ...config.sla, timeZone: config.timeZone, unknownModel: config.unknownModel, clockSkewMs: config.maxFutureMs }
   const initial = await loadDetectorState(db, catalog, await registry.lastSeen(), clock.now())
   const detections$ = pipeline.accepted$.pipe(filter(fromDevice), detections({ catalog, modelOf: registry.modelOf, initial }), share())
   const rulesLog = log.child({ component: 'rules' })
@@ -229,6 +234,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
       stream,
       streamSession: options.streamSession,
       webhooks,
+      about: { timeZone: config.timeZone, ticketNumber: config.ticketNumber },
     }),
     (a) => a.close(),
   )
@@ -237,7 +243,11 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   const httpPort = app.server.address() as { port: number }
   // Started last: nothing before can fail and leave it running.
   closers.add(registry.keepFresh(config.registryRefreshMs, log.child({ component: 'devices' })), (stopRefresh) => stopRefresh())
-  log.info({ mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale }, 'Faultline listening')
+  // The zone is named at every start (issue 12): a deployment left on UTC by mistake shows it at once.
+  log.info(
+    { mqtt: broker.port, http: httpPort.port, tls: Boolean(config.tls), backend: db.backend, timescale, timeZone: config.timeZone },
+    'Faultline listening',
+  )
 
   let closing: Promise<void> | undefined
   return {

@@ -7,7 +7,7 @@ import { loadCatalog } from '../src/catalog/index.js'
 import type { Detection } from '../src/detect/index.js'
 import { DeviceRegistry } from '../src/devices/index.js'
 import { createLogger } from '../src/main.js'
-import { defaultSlaPolicy } from '../src/rules/index.js'
+import { defaultSlaPolicy, defaultUnknownModelPolicy } from '../src/rules/index.js'
 import { openStore, type Database } from '../src/store/index.js'
 import { repairTickets } from '../src/ticketing/index.js'
 import { TicketRepository } from '../src/tickets/index.js'
@@ -53,7 +53,7 @@ describe.each(backends())('a COMMIT whose answer is lost on the %s backend', (ba
             db: losesFirstAnswer,
             tickets,
             clock,
-            policy: defaultSlaPolicy(),
+            policy: { ...defaultSlaPolicy(), unknownModel: defaultUnknownModelPolicy, clockSkewMs: 300_000 },
             log: createLogger('silent'),
             lanes: 1,
           }),

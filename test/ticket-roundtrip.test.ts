@@ -25,6 +25,7 @@ const device: Required<TicketDevice> = {
   customer: { name: 'Li Wei', phone: '+86 138 0000 0000', address: '88 Nanjing Road' },
   site: 'Kitchen 2',
   region: 'East',
+  timeZone: 'Asia/Shanghai',
 }
 
 const opened = Date.parse('2026-06-01T08:00:00Z')
@@ -35,6 +36,8 @@ function fullDraft(kind: TicketDraft['kind'], repeatOf: { id: number; number: st
   return {
     kind,
     trigger: repair ? 'fault_code' : 'usage',
+    channel: repair ? 'walk_in' : 'iot',
+    urgency: repair ? 'urgent' : 'low',
     device,
     condition: repair ? 'fault:E1' : 'plan:filter:run_hours-2000',
     code: repair ? 'E1' : 'SVC',
@@ -50,7 +53,7 @@ function fullDraft(kind: TicketDraft['kind'], repeatOf: { id: number; number: st
     respondWarnAt: opened + 96 * MINUTE,
     startWarnAt: opened + 384 * MINUTE,
     resolveWarnAt: opened + 1152 * MINUTE,
-    warranty: { decision: 'out_of_warranty', reason: 'the 12 months ended 2026-03-14', coverageEnds: '2026-03-14', chargeable: true },
+    warranty: { decision: 'out_of_warranty', reason: 'the 12 months ended 2026-03-14', coverageEnds: '2026-03-14', chargeable: true, basis: 'default_policy' },
     billing: 'chargeable',
     quote: {
       currency: 'CNY',
@@ -136,6 +139,8 @@ function expected(
     planId: d.plan.id,
     tasks: d.plan.tasks,
     due: d.plan.due,
+    channel: d.channel,
+    urgency: d.urgency,
   }
 }
 

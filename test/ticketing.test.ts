@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { lastValueFrom, of, toArray } from 'rxjs'
 import { parseCatalog } from '../src/catalog/index.js'
 import { createLogger } from '../src/main.js'
-import { defaultSlaPolicy } from '../src/rules/index.js'
+import { defaultSlaPolicy, defaultUnknownModelPolicy } from '../src/rules/index.js'
 import { repairTickets } from '../src/ticketing/index.js'
 import type { Detection } from '../src/detect/index.js'
 
@@ -30,7 +30,7 @@ describe('ticketing stage', () => {
           db: { transaction: untouched },
           tickets: { applyDetection: untouched },
           clock: { now: () => 0 },
-          policy: defaultSlaPolicy(),
+          policy: { ...defaultSlaPolicy(), unknownModel: defaultUnknownModelPolicy, clockSkewMs: 300_000 },
           log: createLogger('silent'),
           lanes: 1,
         }),

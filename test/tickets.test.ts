@@ -60,7 +60,11 @@ describe.each(backends())('repair tickets on the %s backend', (backend) => {
       region: 'east',
       occurrences: 1,
     })
-    expect(t.number).toMatch(/^SR\d{8}-\d{4}$/)
+    // 002 二.1: SR20240501001, a per-day sequence of at least three digits
+    expect(t.number).toMatch(/^SR\d{8}\d{3,}$/)
+    // a detection comes in through IoT (000 一.1)
+    expect(t.channel).toBe('iot')
+    expect(t.urgency).toBeNull()
     expect(t.warranty.decision).toBe('in_warranty')
     const created = Date.parse(t.createdAt)
     expect(Date.parse(t.sla.respondBy) - created).toBe(2 * 3600_000)

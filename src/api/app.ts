@@ -60,6 +60,8 @@ export interface ApiDeps {
   webhooks: WebhookDeliverer
   /** what /readyz reports, by name: each answers 'ok' or what is wrong */
   readiness: Record<string, ReadinessCheck>
+  /** settings /readyz shows after its checks (not checks themselves), so a deployment's calendar is plain (issue 12) */
+  about: Record<string, string>
 }
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -87,7 +89,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   if (webSocket) app.get('/mqtt', { websocket: true }, (socket, req) => webSocket.serve(createWebSocketStream(socket), req.raw))
   await app.register(streamRoutes, { hub: deps.stream, metrics: deps.metrics, apiTokenHash: deps.apiTokenHash, session: deps.streamSession })
 
-  await app.register(operationsRoutes, { metrics: deps.metrics, checks: deps.readiness })
+  await app.register(operationsRoutes, { metrics: deps.metrics, checks: deps.readiness, about: deps.about })
 
   await app.register(apiRoutes, { ...deps, prefix: '/api' })
   // The ops console's page at / and its assets; it reads /api and /ws/faults with the token a person signs in with.

@@ -20,10 +20,13 @@ function bounded(check: ReadinessCheck, timeoutMs: number): Promise<string> {
   return Promise.race([answer, timeout]).finally(() => clearTimeout(timer))
 }
 
-/** /readyz: the verdict, and each check's answer by its name. */
+/** /readyz: the verdict, each check's answer by its name, then the settings that decide dates (timeZone, ticketNumber). */
 const readiness = z.object({ status: z.enum(['ready', 'not_ready']) }).catchall(z.string())
 
-export const operationsRoutes: FastifyPluginAsyncZod<{ metrics: Metrics; checks: Record<string, ReadinessCheck> }> = async (app, { metrics, checks }) => {
+export const operationsRoutes: FastifyPluginAsyncZod<{ metrics: Metrics; checks: Record<string, ReadinessCheck>; about: Record<string, string> }> = async (
+  app,
+  { metrics, checks, about },
+) => {
   app.get('/healthz', { schema: { response: { 200: z.strictObject({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }))
 
   app.get('/readyz', { schema: { response: { 200: readiness, 503: readiness } } }, async (_req, reply) => {
@@ -31,7 +34,7 @@ export const operationsRoutes: FastifyPluginAsyncZod<{ metrics: Metrics; checks:
     const answers = await Promise.all(names.map((name) => bounded(checks[name]!, READINESS_TIMEOUT_MS)))
     const report = Object.fromEntries(names.map((name, i) => [name, answers[i]!]))
     const ready = answers.every((a) => a === 'ok')
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', ...report })
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', ...report, ...about })
   })
 
   // Prometheus' text format, sent as the string it is (a string payload bypasses the serializer).

@@ -1,10 +1,11 @@
 // /api/tickets: the repair and maintenance tickets, their lifecycle, and tickets opened by hand.
+import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { exclusionCause, severity, type Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
-import { deviceId, type DeviceRegistry } from '../devices/index.js'
-import { draftRepairTicket, phoneReportFault, priorities, type TicketPolicy } from '../rules/index.js'
+import { deviceId, newDevice, type DeviceRegistry } from '../devices/index.js'
+import { channels, draftRepairTicket, faultDateProblem, phoneReportFault, priorities, timeZoneOf, urgency, type TicketPolicy } from '../rules/index.js'
 import { instantParam, int64Id, isoInstant, storableText } from '../store/index.js'
 import {
   allowedTransitions,
@@ -14,6 +15,7 @@ import {
   ticketSchema,
   ticketWithHistorySchema,
   TicketNotFound,
+  ticketNumberPattern,
   TransitionConflict,
   type TicketRepository,
 } from '../tickets/index.js'
@@ -27,25 +29,43 @@ const anyOf = <const T extends readonly [string, ...string[]]>(values: T) =>
     .transform((s) => s.split(',').map((v) => v.trim()))
     .pipe(z.array(z.enum(values)).min(1))
 
-const ticketQuery = z.object({
-  status: anyOf(statuses).optional(),
-  priority: anyOf(priorities).optional(),
-  deviceId: deviceId.optional(),
-  kind: z.enum(['repair', 'maintenance']).optional(),
-  warranty: z.enum(['in_warranty', 'out_of_warranty', 'excluded']).optional(),
-  /** a deadline not met has passed */
-  overdue: z
-    .enum(['true', 'false'])
-    .transform((v) => v === 'true')
-    .optional(),
-  /** a deadline not met falls before this instant */
-  dueBefore: instantParam.optional(),
-  cursor: z.coerce.number().int().positive().optional(),
-  limit: pageLimit(500, 50),
-})
+const searchText = storableText.trim().min(1).max(200)
 
+// Strict: a misspelt filter is a 400, never silently ignored into a list of everything (issue 12).
+const ticketQuery = z
+  .strictObject({
+    status: anyOf(statuses).optional(),
+    priority: anyOf(priorities).optional(),
+    deviceId: deviceId.optional(),
+    kind: z.enum(['repair', 'maintenance']).optional(),
+    warranty: z.enum(['in_warranty', 'out_of_warranty', 'excluded']).optional(),
+    channel: anyOf(channels).optional(),
+    /** the customer's phone, exactly as recorded */
+    phone: searchText.optional(),
+    /** part of the customer's name */
+    customer: searchText.optional(),
+    model: searchText.optional(),
+    region: searchText.optional(),
+    technician: searchText.optional(),
+    /** a deadline not met has passed */
+    overdue: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional(),
+    /** a deadline not met falls before this instant */
+    dueBefore: instantParam.optional(),
+    /** opened at or after (ISO-8601 or epoch ms) */
+    openedFrom: instantParam.optional(),
+    /** opened before */
+    openedTo: instantParam.optional(),
+    cursor: z.coerce.number().int().positive().optional(),
+    limit: pageLimit(500, 50),
+  })
+  .refine((q) => !q.openedFrom || !q.openedTo || q.openedFrom <= q.openedTo, { path: ['openedTo'], message: 'must not be before openedFrom' })
+
+// Any number Faultline has issued, whatever the template then (002's SR20240501001, the earlier SR20261123-0001).
 export const ticketRef = z.object({
-  id: z.union([int64Id, z.string().regex(/^SR\d{8}-\d{4,}$/)], { error: 'a ticket id (1 to 9223372036854775807) or number such as SR20261123-0001' }),
+  id: z.union([int64Id, z.string().regex(ticketNumberPattern)], { error: 'a ticket id (1 to 9223372036854775807) or number such as SR20240501001' }),
 })
 
 export const actor = storableText.trim().min(1).max(100)
@@ -85,18 +105,41 @@ const statusList = z.object({
   statuses: z.array(z.object({ status: z.enum(statuses), label: z.string(), zh: z.string(), next: z.array(z.enum(statuses)) })),
 })
 
-const manualTicket = z.strictObject({
-  deviceId,
-  by: actor,
-  code: storableText.min(1).max(64).optional(),
-  title: storableText.trim().min(1).max(200).optional(),
-  component: storableText.max(64).optional(),
-  severity: severity.optional(),
-  cause: exclusionCause.optional(),
-  note: storableText.max(2000).optional(),
-  /** when the fault happened; now if absent */
-  at: isoInstant.optional(),
-})
+/**
+ * An appliance nobody registered, as the customer describes it (002 二.1 产品信息; 000 二.1: purchase date and term
+ * decide the warranty): the device record is created from it. The contact phone is required: it is how the
+ * customer is reached and found again.
+ */
+const appliance = newDevice
+  .pick({ model: true, serial: true, purchasedAt: true, site: true, region: true, timeZone: true, brand: true, proofOfPurchase: true })
+  .extend({
+    customer: newDevice.shape.customer.unwrap().extend({ phone: storableText.trim().min(1).max(64) }),
+  })
+
+const manualTicket = z
+  .strictObject({
+    /** a registered device, or */
+    deviceId: deviceId.optional(),
+    /** an appliance that is not registered */
+    appliance: appliance.optional(),
+    /** how the report came in; `iot` is the devices' own */
+    channel: z.enum(channels).exclude(['iot']).default('phone'),
+    /** the customer's own (002: 紧急 / 普通, the default / 低) */
+    urgency: urgency.default('normal'),
+    by: actor,
+    code: storableText.min(1).max(64).optional(),
+    title: storableText.trim().min(1).max(200).optional(),
+    component: storableText.max(64).optional(),
+    severity: severity.optional(),
+    cause: exclusionCause.optional(),
+    note: storableText.max(2000).optional(),
+    /** when the fault happened; now if absent */
+    at: isoInstant.optional(),
+  })
+  .refine((r) => (r.deviceId === undefined) !== (r.appliance === undefined), {
+    path: ['deviceId'],
+    message: 'one of the two: deviceId (a registered device) or appliance (one that is not registered)',
+  })
 
 /** What every ticket route may answer besides its success: a bad request, a wrong token, a database outage. */
 // 401 is added to every /api route by the OpenAPI hook (guardedByBearer).
@@ -125,6 +168,14 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
       warranty: q.warranty,
       overdue: q.overdue,
       dueBefore: q.dueBefore?.getTime(),
+      channel: q.channel,
+      phone: q.phone,
+      customer: q.customer,
+      model: q.model,
+      region: q.region,
+      technician: q.technician,
+      openedFrom: q.openedFrom?.getTime(),
+      openedTo: q.openedTo?.getTime(),
       before: q.cursor,
       limit: q.limit,
     })
@@ -173,14 +224,24 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
     },
   )
 
-  // A phone report goes through the same warranty and priority rules as a detection.
+  // A report from any channel goes through the same warranty and priority rules as a detection.
   app.post('/tickets', { schema: { body: manualTicket, response: { 201: ticketSchema, ...failures } } }, async (req, reply) => {
-    const body = req.body
-    const device = await registry.get(body.deviceId)
-    if (!device) throw new HttpError(400, 'bad_request', `body.deviceId: device ${body.deviceId} is not registered`)
-    const model = catalog.get(device.model)
-    const fault = phoneReportFault({ ...body, at: body.at ? Date.parse(body.at) : clock.now() }, model)
+    const { appliance, ...body } = req.body
+    // The appliance may be known after all (registered, or an earlier walk-in): its record decides, not a second one.
+    const known = body.deviceId ? await registry.get(body.deviceId) : await registry.findBySerial(appliance!.model, appliance!.serial)
+    if (body.deviceId && !known) throw new HttpError(400, 'bad_request', `body.deviceId: device ${body.deviceId} is not registered`)
+    const facts = known ?? appliance!
+    const now = clock.now()
+    const at = body.at ? Date.parse(body.at) : now
+    // Checked before anything is written: a report that cannot be right creates no device either.
+    const wrongDate = faultDateProblem({ at, now, purchasedAt: facts.purchasedAt, timeZone: timeZoneOf(facts, policy), clockSkewMs: policy.clockSkewMs })
+    if (wrongDate) throw new HttpError(400, 'bad_request', `${body.at || known ? 'body.at' : 'body.appliance.purchasedAt'}: ${wrongDate}`)
+    const model = catalog.get(facts.model)
+    const fault = phoneReportFault({ ...body, at }, model)
     if (!fault) throw new HttpError(400, 'bad_request', 'body.title: needed when the fault code is absent or unknown to the model')
+    // A device created from a report gets MQTT credentials nobody is shown: it connects only once someone issues
+    // it a token (POST /api/devices/:id/token), which is what registering it for telemetry means.
+    const device = known ?? (await registry.register({ id: `appliance-${randomUUID()}`, ...appliance! })).device
     const ticket = await tickets.open(
       { deviceId: device.id, ...fault },
       (repeatOf) => draftRepairTicket(fault, device, model, clock.now(), policy, repeatOf),

@@ -2,7 +2,7 @@
 // (FAULTLINE_MQTT_PORT=1884 and --mqtt-port 1884 are one setting; a flag wins).
 import { parseArgs } from 'node:util'
 import type { z } from 'zod'
-import type { SlaPolicy } from '../rules/index.js'
+import type { SlaPolicy, UnknownModelPolicy } from '../rules/index.js'
 import { flagOf, settings } from './settings.js'
 
 export { flagOf, settings } from './settings.js'
@@ -40,8 +40,12 @@ export interface Config {
   sla: Omit<SlaPolicy, 'timeZone'>
   /** how often the SLA watcher looks */
   slaIntervalMs: number
-  /** the calendar that dates faults for warranty and numbers tickets */
+  /** the calendar that dates faults for warranty and numbers tickets, where a device names none */
   timeZone: string
+  /** the ticket number template (src/tickets/number-format.ts) */
+  ticketNumber: string
+  /** how a model the catalog lacks is judged */
+  unknownModel: UnknownModelPolicy
   /** how often calendar and seasonal service plans are looked at */
   maintenanceIntervalMs: number
   /** how often the in-memory device registry picks up registrations and token rotations made by other processes */
@@ -128,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     sla: { sla: s.FAULTLINE_SLA, warnAt: s.FAULTLINE_SLA_WARN_AT, calendar: s.FAULTLINE_SLA_CALENDAR, escalation: s.FAULTLINE_SLA_ESCALATE },
     slaIntervalMs: s.FAULTLINE_SLA_INTERVAL_MS,
     timeZone: s.FAULTLINE_TIME_ZONE,
+    ticketNumber: s.FAULTLINE_TICKET_NUMBER,
+    unknownModel: s.FAULTLINE_UNKNOWN_MODEL,
     maintenanceIntervalMs: s.FAULTLINE_MAINTENANCE_INTERVAL_MS,
     registryRefreshMs: s.FAULTLINE_REGISTRY_REFRESH_MS,
     dispatch: { mode: s.FAULTLINE_DISPATCH, intervalMs: s.FAULTLINE_DISPATCH_INTERVAL_MS },

@@ -2,7 +2,9 @@
 // read from it (index.ts) and `--help` is generated from it (help.ts).
 import { z } from 'zod'
 import { parseDuration } from '../catalog/index.js'
-import { businessCalendarSchema, escalations, slaConfigSchema } from '../rules/index.js'
+import { isTimeZone } from '../calendar.js'
+import { businessCalendarSchema, defaultUnknownModelPolicy, escalations, slaConfigSchema, unknownModelPolicy } from '../rules/index.js'
+import { defaultTicketNumber, ticketNumberTemplate } from '../tickets/index.js'
 
 const port = z.coerce.number().int().min(0).max(65535)
 const positiveInt = z.coerce.number().int().positive()
@@ -118,15 +120,27 @@ export const settings = {
   FAULTLINE_SLA_INTERVAL_MS: positiveInt.default(15_000).describe('how often the SLA watcher looks for deadlines at risk or breached'),
   FAULTLINE_TIME_ZONE: text
     .default('UTC')
-    .refine((tz) => {
+    .refine(isTimeZone, 'expected an IANA time zone such as UTC or Asia/Shanghai')
+    .describe('the calendar that dates faults for warranty, numbers tickets and schedules service, for devices that name no zone of their own'),
+  FAULTLINE_TICKET_NUMBER: ticketNumberTemplate
+    .default(defaultTicketNumber)
+    .describe('ticket number template: {yyyyMMdd} (or {yyyy} {MM} {dd}) and {seq:N}, a per-day sequence of N digits at least, last'),
+  FAULTLINE_UNKNOWN_MODEL: z
+    .string()
+    .optional()
+    .transform((json, ctx) => {
+      if (json === undefined) return defaultUnknownModelPolicy
       try {
-        new Intl.DateTimeFormat('en', { timeZone: tz })
-        return true
-      } catch {
-        return false
+        return unknownModelPolicy.parse(JSON.parse(json))
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected JSON such as {"category":"appliance","warranty":{"months":12,"labourRate":80,"callOutFee":50,"currency":"CNY"}}: ${err instanceof z.ZodError ? z.prettifyError(err) : (err as Error).message}`,
+        })
+        return z.NEVER
       }
-    }, 'expected an IANA time zone such as UTC or Asia/Shanghai')
-    .describe('the calendar that dates faults for warranty, numbers tickets and schedules service'),
+    })
+    .describe('JSON: the default policy (category, warranty term and prices) that judges a model the catalog does not know'),
 } satisfies Record<string, z.ZodType>
 
 export const flagOf = (name: string) =>

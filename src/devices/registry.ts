@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import type { Observable } from 'rxjs'
 import type { Logger } from 'pino'
+import { isTimeZone } from '../calendar.js'
 import { isoDate, storableText, type Database } from '../store/index.js'
 import { credentialColumns, DeviceCredentials, rotatedMsColumn, type Credential, type CredentialRow } from './credentials.js'
 import { hashSecret, newSecret, secretMatches } from './secret.js'
@@ -21,6 +22,12 @@ export const newDevice = z.strictObject({
   site: storableText.max(200).optional(),
   region: storableText.max(100).optional(),
   warrantyExtendedUntil: isoDate.optional(),
+  /** the customer's calendar, which dates the device's faults for warranty; absent: FAULTLINE_TIME_ZONE (issue 12) */
+  timeZone: storableText.max(64).refine(isTimeZone, 'an IANA time zone such as Asia/Shanghai').optional(),
+  /** the maker, where the model alone does not say (a walk-in's appliance) */
+  brand: storableText.trim().min(1).max(100).optional(),
+  /** the invoice or receipt number the purchase date was read from (002: 购买日期; 000: 保内/保外判断) */
+  proofOfPurchase: storableText.trim().min(1).max(100).optional(),
 })
 export type NewDevice = z.infer<typeof newDevice>
 
@@ -38,11 +45,14 @@ interface DeviceRow {
   site: string | null
   region: string | null
   warranty_extended_until: string | null
+  time_zone: string | null
+  brand: string | null
+  proof_of_purchase: string | null
   created_at: Date
   last_seen_at: Date | null
 }
 
-const columns = `id, model, serial, purchased_at, installed_at, customer, site, region, warranty_extended_until, created_at, last_seen_at`
+const columns = `id, model, serial, purchased_at, installed_at, customer, site, region, warranty_extended_until, time_zone, brand, proof_of_purchase, created_at, last_seen_at`
 
 function toDevice(r: DeviceRow): Device {
   return {
@@ -55,6 +65,9 @@ function toDevice(r: DeviceRow): Device {
     site: r.site ?? undefined,
     region: r.region ?? undefined,
     warrantyExtendedUntil: r.warranty_extended_until ?? undefined,
+    timeZone: r.time_zone ?? undefined,
+    brand: r.brand ?? undefined,
+    proofOfPurchase: r.proof_of_purchase ?? undefined,
     createdAt: r.created_at.toISOString(),
     lastSeenAt: r.last_seen_at?.toISOString() ?? null,
   }
@@ -125,8 +138,8 @@ export class DeviceRegistry {
     const token = newSecret()
     const tokenHash = hashSecret(token)
     const { rows } = await this.db.query<DeviceRow & Pick<CredentialRow, 'rotated_ms'>>(
-      `INSERT INTO devices (id, model, serial, purchased_at, installed_at, customer, site, region, warranty_extended_until, token_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+      `INSERT INTO devices (id, model, serial, purchased_at, installed_at, customer, site, region, warranty_extended_until, token_hash, time_zone, brand, proof_of_purchase)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT (id) DO NOTHING
        RETURNING ${columns}, ${rotatedMsColumn}`,
       [
@@ -140,6 +153,9 @@ export class DeviceRegistry {
         input.region ?? null,
         input.warrantyExtendedUntil ?? null,
         tokenHash,
+        input.timeZone ?? null,
+        input.brand ?? null,
+        input.proofOfPurchase ?? null,
       ],
     )
     if (rows.length === 0) throw new DeviceExistsError(`device ${input.id} is already registered`)
@@ -149,6 +165,15 @@ export class DeviceRegistry {
 
   async get(id: string): Promise<Device | undefined> {
     const { rows } = await this.db.query<DeviceRow>(`SELECT ${columns} FROM devices WHERE id = $1`, [id])
+    return rows[0] && toDevice(rows[0])
+  }
+
+  /** The device of this model with this serial number, the first registered if there are several: a walk-in's appliance may be known. */
+  async findBySerial(model: string, serial: string): Promise<Device | undefined> {
+    const { rows } = await this.db.query<DeviceRow>(`SELECT ${columns} FROM devices WHERE model = $1 AND serial = $2 ORDER BY created_at, id LIMIT 1`, [
+      model,
+      serial,
+    ])
     return rows[0] && toDevice(rows[0])
   }
 

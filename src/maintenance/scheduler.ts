@@ -9,7 +9,7 @@ import type { Clock } from '../clock.js'
 import { conditionKey } from '../conditions.js'
 import type { Device, DeviceRegistry } from '../devices/index.js'
 import type { IngestRecord, TelemetryRecord } from '../ingest/index.js'
-import { draftMaintenanceTicket, type DueOn, type TicketPolicy } from '../rules/index.js'
+import { draftMaintenanceTicket, timeZoneOf, type DueOn, type TicketPolicy } from '../rules/index.js'
 import { DatabaseUnavailable, retryWithBackoff } from '../store/index.js'
 import type { TicketRepository } from '../tickets/index.js'
 import { due as dueSchema, nextDue, type Due, type ServiceHistory } from './due.js'
@@ -154,7 +154,7 @@ export class MaintenanceScheduler {
       history: services.get(conditionKey(device.id, plan.id)) ?? {},
       usage: plan.schedule.kind === 'usage' ? counters.get(conditionKey(device.id, plan.schedule.counter)) : undefined,
       now: this.deps.clock.now(),
-      timeZone: this.deps.policy.timeZone,
+      timeZone: timeZoneOf(device, this.deps.policy),
     })
   }
 

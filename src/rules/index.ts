@@ -2,7 +2,7 @@ export { judgeWarranty } from './warranty.js'
 export { quoteRepair, type Quote } from './quote.js'
 export { priorityFor, escalate, slaConfigSchema, defaultSla, priorities, type Priority, type SlaConfig, type SlaTarget } from './priority.js'
 export { repeatRepairWindowMs } from './repeat-repair.js'
-export { draftRepairTicket, faultOf, type Fault, type TicketDevice, type TicketDraft, type TicketPolicy } from './repair-ticket.js'
+export { draftRepairTicket, faultOf, timeZoneOf, type Fault, type TicketDevice, type TicketDraft, type TicketPolicy } from './repair-ticket.js'
 export { phoneReportFault } from './phone-report.js'
 export { draftMaintenanceTicket, type DueOn, type MaintenanceDraft } from './maintenance-ticket.js'
 export {
@@ -18,3 +18,14 @@ export {
   type SlaDeadlines,
   type SlaPolicy,
 } from './sla.js'
+export {
+  channels,
+  urgencies,
+  urgency,
+  unknownModelPolicy,
+  defaultUnknownModelPolicy,
+  faultDateProblem,
+  type Channel,
+  type Urgency,
+  type UnknownModelPolicy,
+} from './intake.js'

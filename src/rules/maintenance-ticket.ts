@@ -4,7 +4,7 @@ import type { ProductModel, ServicePlan } from '../catalog/index.js'
 import { planCondition } from '../conditions.js'
 import { slaDeadlines } from './sla.js'
 import { quoteRepair } from './quote.js'
-import type { TicketDevice, TicketDraft, TicketPolicy } from './repair-ticket.js'
+import { timeZoneOf, type TicketDevice, type TicketDraft, type TicketPolicy } from './repair-ticket.js'
 import { judgeWarranty, type WarrantyJudgement } from './warranty.js'
 
 /** What fell due: a day (calendar, season) or a counter reading (usage). */
@@ -32,7 +32,7 @@ export function draftMaintenanceTicket(
     purchasedAt: device.purchasedAt,
     warrantyExtendedUntil: device.warrantyExtendedUntil,
     at: now,
-    timeZone: policy.timeZone,
+    timeZone: timeZoneOf(device, policy),
   })
   const warranty: WarrantyJudgement =
     term.decision === 'in_warranty' && !model.warranty.maintenanceFreeInCoverage
@@ -51,6 +51,8 @@ export function draftMaintenanceTicket(
   return {
     kind: 'maintenance',
     trigger: triggerOf[plan.schedule.kind],
+    // Faultline's own schedule opened it, as a detection would: not a person's report.
+    channel: 'iot',
     device,
     condition: planCondition(plan.id, occurrence),
     title: plan.title,

@@ -6,7 +6,7 @@ import { faultCondition, manualCondition } from '../conditions.js'
 import type { Fault } from './repair-ticket.js'
 
 /** What the caller says: any of the fault's facts, the rest filled in from the model; when it happened, epoch ms. */
-export type PhoneReport = Partial<Pick<Fault, 'code' | 'title' | 'component' | 'severity' | 'cause'>> & Pick<Fault, 'at'>
+export type PhoneReport = Partial<Pick<Fault, 'code' | 'title' | 'component' | 'severity' | 'cause' | 'urgency'>> & Pick<Fault, 'at' | 'channel'>
 
 /** The fault a report describes, filled in from the model's fault code; undefined when it has no title to go by. */
 export function phoneReportFault(report: PhoneReport, model: ProductModel | undefined): Fault | undefined {
@@ -23,5 +23,7 @@ export function phoneReportFault(report: PhoneReport, model: ProductModel | unde
     code: report.code,
     cause: report.cause,
     at: report.at,
+    channel: report.channel,
+    urgency: report.urgency,
   }
 }

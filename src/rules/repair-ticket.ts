@@ -2,6 +2,7 @@
 import type { ExclusionCause, PartLine, ProductModel, Severity } from '../catalog/index.js'
 import type { Detection } from '../detect/index.js'
 import type { NewDevice } from '../devices/index.js'
+import type { Channel, UnknownModelPolicy, Urgency } from './intake.js'
 import { escalate, priorityFor, type Priority } from './priority.js'
 import { slaDeadlines, type SlaDeadlines, type SlaPolicy } from './sla.js'
 import { quoteRepair, type Quote } from './quote.js'
@@ -9,7 +10,7 @@ import { judgeWarranty, type WarrantyJudgement } from './warranty.js'
 import type { DueOn } from './maintenance-ticket.js'
 
 /** The device facts a ticket carries and the warranty check needs: the registered device's own fields. */
-export type TicketDevice = Pick<NewDevice, 'id' | 'model' | 'serial' | 'purchasedAt' | 'warrantyExtendedUntil' | 'customer' | 'site' | 'region'>
+export type TicketDevice = Pick<NewDevice, 'id' | 'model' | 'serial' | 'purchasedAt' | 'warrantyExtendedUntil' | 'customer' | 'site' | 'region' | 'timeZone'>
 
 /** What went wrong: a detection's facts, or a customer's phone call (trigger `manual`, condition `manual:<ref>`). */
 export type Fault = Pick<Detection, 'condition' | 'severity' | 'title' | 'component' | 'code' | 'ruleId'> & {
@@ -18,6 +19,10 @@ export type Fault = Pick<Detection, 'condition' | 'severity' | 'title' | 'compon
   cause?: ExclusionCause
   /** when it happened, epoch ms: the warranty is judged on this day */
   at: number
+  /** how the report came in: a detection through `iot` */
+  channel: Channel
+  /** the customer's own urgency, when a person reported it */
+  urgency?: Urgency
 }
 
 /** A detection as a fault: the same facts, dated by the detection's time. */
@@ -30,14 +35,25 @@ export const faultOf = ({ trigger, condition, severity, title, component, code, 
   code,
   ruleId,
   at: time,
+  channel: 'iot',
 })
 
-/** The SLA and calendar a ticket is decided by. */
-export type TicketPolicy = SlaPolicy
+/** The SLA and calendar a ticket is decided by, and how intake judges what the catalog lacks. */
+export interface TicketPolicy extends SlaPolicy {
+  /** how a model the catalog lacks is judged (FAULTLINE_UNKNOWN_MODEL) */
+  unknownModel: UnknownModelPolicy
+  /** how far ahead of now a reported fault may be dated (FAULTLINE_MAX_FUTURE_MS) */
+  clockSkewMs: number
+}
+
+/** The calendar a device's dates are judged in: its own zone, else the deployment's (issue 12: the customer's calendar). */
+export const timeZoneOf = (device: Pick<TicketDevice, 'timeZone'>, policy: Pick<TicketPolicy, 'timeZone'>) => device.timeZone ?? policy.timeZone
 
 export interface TicketDraft extends SlaDeadlines {
   kind: 'repair' | 'maintenance'
   trigger: Fault['trigger'] | 'schedule' | 'usage' | 'season'
+  channel: Channel
+  urgency?: Urgency
   device: TicketDevice
   condition: string
   code?: string
@@ -62,16 +78,17 @@ export interface TicketDraft extends SlaDeadlines {
 /** Finding the cause takes time even when no part is known to be at fault. */
 const DIAGNOSIS_HOURS = 1
 
-function likelyRepair(fault: Fault, model: ProductModel) {
-  const code = fault.code === undefined ? undefined : model.faultCodes.get(fault.code)
+function likelyRepair(fault: Fault, model: ProductModel | undefined) {
+  const code = fault.code === undefined ? undefined : model?.faultCodes.get(fault.code)
   if (code) return { parts: code.parts, labourHours: code.labourHours, safetyHazard: code.safetyHazard, cause: code.cause }
-  const rule = fault.ruleId === undefined ? undefined : model.thresholds.find((r) => r.id === fault.ruleId)
+  const rule = fault.ruleId === undefined ? undefined : model?.thresholds.find((r) => r.id === fault.ruleId)
   return { parts: [] as PartLine[], labourHours: DIAGNOSIS_HOURS, safetyHazard: rule?.safetyHazard ?? false, cause: undefined }
 }
 
 /**
- * Decides a repair ticket. `now` starts the SLA clock; the fault's own time dates the warranty. A repeat of a
- * repair resolved within the last week is one priority level more urgent.
+ * Decides a repair ticket. `now` starts the SLA clock; the fault's own time dates the warranty, in the device's
+ * calendar. A repeat of a repair resolved within the last week is one priority level more urgent, and so is a
+ * customer's `urgent` (003, 初步评估 4); `low` never lowers what the fault demands.
  */
 export function draftRepairTicket(
   fault: Fault,
@@ -81,28 +98,33 @@ export function draftRepairTicket(
   policy: TicketPolicy,
   repeatOf?: { id: number; number: string },
 ): TicketDraft {
-  const repair = model ? likelyRepair(fault, model) : undefined
+  const repair = likelyRepair(fault, model)
+  const pricing = model?.warranty ?? policy.unknownModel.warranty
+  const judged = judgeWarranty({
+    policy: pricing,
+    purchasedAt: device.purchasedAt,
+    warrantyExtendedUntil: device.warrantyExtendedUntil,
+    component: fault.component,
+    cause: fault.cause,
+    at: fault.at,
+    timeZone: timeZoneOf(device, policy),
+  })
+  // A model the catalog lacks is judged by the default policy, and the ticket says so.
   const warranty: WarrantyJudgement = model
-    ? judgeWarranty({
-        policy: model.warranty,
-        purchasedAt: device.purchasedAt,
-        warrantyExtendedUntil: device.warrantyExtendedUntil,
-        component: fault.component,
-        cause: fault.cause,
-        at: fault.at,
-        timeZone: policy.timeZone,
-      })
+    ? judged
     : {
-        decision: 'out_of_warranty',
-        reason: `model ${device.model} is not in the catalog: judge the warranty by hand`,
-        coverageEnds: device.purchasedAt,
-        chargeable: true,
+        ...judged,
+        basis: 'default_policy',
+        reason: `model ${device.model} is not in the catalog: judged by the default policy (${policy.unknownModel.category}, ${pricing.months} months); ${judged.reason}`,
       }
-  const base = priorityFor({ severity: fault.severity, safetyHazard: repair?.safetyHazard })
-  const priority = repeatOf ? escalate(base) : base
+  const base = priorityFor({ severity: fault.severity, safetyHazard: repair.safetyHazard })
+  const repeated = repeatOf ? escalate(base) : base
+  const priority = fault.urgency === 'urgent' ? escalate(repeated) : repeated
   return {
     kind: 'repair',
     trigger: fault.trigger,
+    channel: fault.channel,
+    urgency: fault.urgency,
     device,
     condition: fault.condition,
     code: fault.code,
@@ -110,12 +132,12 @@ export function draftRepairTicket(
     title: fault.title,
     component: fault.component,
     severity: fault.severity,
-    cause: fault.cause ?? repair?.cause,
+    cause: fault.cause ?? repair.cause,
     priority,
     ...slaDeadlines(priority, now, policy),
     warranty,
     billing: warranty.chargeable ? 'chargeable' : 'free',
-    quote: warranty.chargeable && model && repair ? quoteRepair(model.warranty, repair.parts, repair.labourHours) : undefined,
+    quote: warranty.chargeable ? quoteRepair(pricing, repair.parts, repair.labourHours) : undefined,
     firstSeen: fault.at,
     openedAt: now,
     repeatOf,

@@ -27,6 +27,8 @@ export interface WarrantyJudgement {
   coverageEnds: string
   /** whether the customer pays: out of warranty, or a cause the warranty excludes */
   chargeable: boolean
+  /** present when the model is not in the catalog and the default policy judged it (issue 12) */
+  basis?: 'default_policy'
 }
 
 /**

@@ -92,6 +92,9 @@ const columns = [
   column('plan_id', 'planId', {}, (t) => t.plan?.id),
   column('tasks', 'tasks', jsonb, (t) => t.plan?.tasks),
   column('due', 'due', jsonb, (t) => t.plan?.due),
+  // issue 12: how the report came in, and the customer's own urgency
+  column('channel', 'channel', {}, (t) => t.channel),
+  column('urgency', 'urgency', {}, (t) => t.urgency),
 ] as const satisfies readonly Column[]
 
 /** A row as the SELECT list gives it back. */

@@ -13,3 +13,4 @@ export {
 export { allowedTransitions, finishedStatuses, statuses, statusLabels, type Status } from './lifecycle.js'
 export { ticketSchema, ticketWithHistorySchema, type Ticket } from './ticket.js'
 export type { DispatchDecision, DispatchCandidate } from './dispatch-decision.js'
+export { defaultTicketNumber, ticketNumberPattern, ticketNumberTemplate } from './number-format.js'

@@ -13,6 +13,7 @@ import { rewatch, unmetDeadline } from './sla-watch.js'
 import { ticketInsert, ticketSelect, toTicket, type TicketRow } from './columns.js'
 import { ticketSchema, type HistoryEntry, type PartsUsed, type Ticket } from './ticket.js'
 import { ticketEvent } from './stream-event.js'
+import { defaultTicketNumber, ticketNumberFormat } from './number-format.js'
 
 const SYSTEM = 'faultline'
 
@@ -73,6 +74,18 @@ export interface TicketFilter {
   overdue?: boolean
   /** tickets with a deadline not met before this instant (epoch ms) */
   dueBefore?: number
+  channel?: string[]
+  /** the customer's phone, exactly as recorded */
+  phone?: string
+  /** part of the customer's name, any case */
+  customer?: string
+  model?: string
+  region?: string
+  technician?: string
+  /** opened at or after this instant, epoch ms */
+  openedFrom?: number
+  /** opened before this instant, epoch ms */
+  openedTo?: number
   /** tickets older than this id (the previous page's `next`) */
   before?: number
   limit: number
@@ -113,6 +126,8 @@ export async function recordTicketChange(tx: Queryable, ticketId: number, at: nu
 }
 
 export class TicketRepository {
+  private readonly formatNumber: (day: string, seq: number) => string
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
@@ -121,7 +136,11 @@ export class TicketRepository {
     private readonly onResolved: (tx: Queryable, ticket: Ticket) => Promise<void> = async () => {},
     /** after a ticket opened by hand or moved has committed: dispatch decides it, or looks again (a technician may be free) */
     private readonly onChanged: (change: 'opened' | 'moved') => void = () => {},
-  ) {}
+    /** FAULTLINE_TICKET_NUMBER (number-format.ts) */
+    numberTemplate: string = defaultTicketNumber,
+  ) {
+    this.formatNumber = ticketNumberFormat(numberTemplate)
+  }
 
   /**
    * Does what a newly stored detection calls for, in the transaction that stored it: a clear marks the open
@@ -222,6 +241,10 @@ export class TicketRepository {
          AND ($5::text IS NULL OR warranty->>'decision' = $5) AND ($6::bigint IS NULL OR id < $6)
          AND (NOT $8::boolean OR ${unmetDeadline('<= coalesce(tickets.paused_at, to_timestamp($9 / 1000.0))')})
          AND ($10::float8 IS NULL OR ${unmetDeadline('< to_timestamp($10 / 1000.0)')})
+         AND ($11::text[] IS NULL OR channel = ANY($11)) AND ($12::text IS NULL OR customer->>'phone' = $12)
+         AND ($13::text IS NULL OR strpos(lower(customer->>'name'), lower($13)) > 0)
+         AND ($14::text IS NULL OR model = $14) AND ($15::text IS NULL OR region = $15) AND ($16::text IS NULL OR technician = $16)
+         AND ($17::float8 IS NULL OR created_at >= to_timestamp($17 / 1000.0)) AND ($18::float8 IS NULL OR created_at < to_timestamp($18 / 1000.0))
        ORDER BY id DESC LIMIT $7`,
       [
         f.status ?? null,
@@ -234,6 +257,14 @@ export class TicketRepository {
         f.overdue ?? false,
         now,
         f.dueBefore ?? null,
+        f.channel ?? null,
+        f.phone ?? null,
+        f.customer ?? null,
+        f.model ?? null,
+        f.region ?? null,
+        f.technician ?? null,
+        f.openedFrom ?? null,
+        f.openedTo ?? null,
       ],
     )
     return rows.map((r) => toTicket(r, now))
@@ -463,14 +494,14 @@ export class TicketRepository {
     return toTicket(rows[0]!, this.clock.now())
   }
 
-  /** The next readable number of the day, SR20261123-0001, in the configured time zone. */
+  /** The next readable number of the day (SR20261202001 by default, number-format.ts), in the configured time zone. */
   private async nextNumber(tx: Queryable, now: number): Promise<string> {
     const day = calendarDate(now, this.timeZone)
     const { rows } = await tx.query<{ last: number }>(
       `INSERT INTO ticket_counters (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last`,
       [day],
     )
-    return `SR${day.replaceAll('-', '')}-${String(rows[0]!.last).padStart(4, '0')}`
+    return this.formatNumber(day, rows[0]!.last)
   }
 
   private async insert(tx: Queryable, t: TicketDraft, now: number, note?: string, by = SYSTEM): Promise<Ticket> {

@@ -2,7 +2,7 @@
 // database and the lifecycle add. The zod schema is the same shape checked at run time (the routes' responses).
 import { z } from 'zod'
 import { severity } from '../catalog/index.js'
-import { deadlineKinds, priorities, type DeadlineKind, type SlaDeadlines, type TicketDraft } from '../rules/index.js'
+import { channels, deadlineKinds, priorities, urgencies, type DeadlineKind, type SlaDeadlines, type TicketDraft } from '../rules/index.js'
 import { dispatchDecisionSchema, type DispatchDecision } from './dispatch-decision.js'
 import { statuses, type Status } from './lifecycle.js'
 import { slaStates, type SlaState } from './sla-state.js'
@@ -15,8 +15,8 @@ type Plan = NonNullable<TicketDraft['plan']>
 /** The parts a technician used, as a transition records them. */
 export type PartsUsed = { partNo: string; qty: number; name?: string }[]
 
-export type Ticket = Pick<TicketDraft, 'kind' | 'trigger' | 'condition' | 'title' | 'priority' | 'warranty' | 'billing'> &
-  Stored<Pick<TicketDraft, 'code' | 'ruleId' | 'component' | 'severity' | 'cause' | 'quote' | 'repeatOf'>> &
+export type Ticket = Pick<TicketDraft, 'kind' | 'trigger' | 'condition' | 'title' | 'priority' | 'warranty' | 'billing' | 'channel'> &
+  Stored<Pick<TicketDraft, 'code' | 'ruleId' | 'component' | 'severity' | 'cause' | 'quote' | 'repeatOf' | 'urgency'>> &
   Pick<Device, 'model' | 'serial'> &
   Stored<Pick<Device, 'customer' | 'site' | 'region'>> & {
     deviceId: Device['id']
@@ -110,6 +110,7 @@ export const ticketSchema = z.object({
     reason: z.string(),
     coverageEnds: z.string(),
     chargeable: z.boolean(),
+    basis: z.literal('default_policy').optional(),
   }),
   billing: z.enum(['free', 'chargeable']),
   quote: quoteSchema.nullable(),
@@ -134,6 +135,8 @@ export const ticketSchema = z.object({
   planId: z.string().nullable(),
   tasks: z.array(z.string()).nullable(),
   due: dueSchema.nullable(),
+  channel: z.enum(channels),
+  urgency: z.enum(urgencies).nullable(),
 }) satisfies z.ZodType<Ticket>
 
 export const historyEntrySchema = z.object({
