@@ -78,13 +78,12 @@ export const newTechnician = (skills: () => SkillCatalog) =>
 /** An update names only what changes; team and provider are fixed at creation. */
 export const technicianChange = (skills: () => SkillCatalog) =>
   z
-    .strictObject({
-      name: technicianFields.name.optional(),
-      skills: technicianFields.skills.optional(),
-      regions: technicianFields.regions.optional(),
+    .strictObject(technicianFields)
+    .pick({ name: true, skills: true, regions: true, capacity: true, hours: true })
+    .partial()
+    .extend({
       home: technicianFields.home.nullable().optional(),
-      capacity: technicianFields.capacity.optional(),
-      hours: technicianFields.hours.optional(),
+      // without the creation defaults: an update that leaves them out changes nothing
       leave: z.array(leaveSchema).max(100).optional(),
       onLeave: z.boolean().optional(),
       active: z.boolean().optional(),
@@ -129,16 +128,7 @@ const certified = (skills: () => SkillCatalog) => (p: { certifiedCategories?: st
 
 export const newProvider = (skills: () => SkillCatalog) => z.strictObject({ id, ...providerFields }).superRefine(certified(skills))
 export const providerChange = (skills: () => SkillCatalog) =>
-  z
-    .strictObject({
-      name: providerFields.name.optional(),
-      certifiedCategories: providerFields.certifiedCategories.optional(),
-      qualifiedUntil: providerFields.qualifiedUntil.optional(),
-      hourlyRate: providerFields.hourlyRate.optional(),
-      callOutFee: providerFields.callOutFee.optional(),
-      active: z.boolean().optional(),
-    })
-    .superRefine(certified(skills))
+  z.strictObject(providerFields).partial().extend({ active: z.boolean().optional() }).superRefine(certified(skills))
 export type NewProvider = z.output<ReturnType<typeof newProvider>>
 export type ProviderChange = z.output<ReturnType<typeof providerChange>>
 
