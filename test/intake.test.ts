@@ -6,7 +6,14 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addMonths } from '../src/calendar.js'
 import { loadCatalog } from '../src/catalog/index.js'
-import { defaultSlaPolicy, defaultUnknownModelPolicy, draftMaintenanceTicket, draftRepairTicket, faultDateProblem, type TicketDevice } from '../src/rules/index.js'
+import {
+  defaultSlaPolicy,
+  defaultUnknownModelPolicy,
+  draftMaintenanceTicket,
+  draftRepairTicket,
+  faultDateProblem,
+  type TicketDevice,
+} from '../src/rules/index.js'
 import type { Ticket } from '../src/tickets/index.js'
 import { ManualClock } from './support/clock.js'
 import { backends, startTestInstance, testConfig, type TestInstance } from './support/faultline.js'

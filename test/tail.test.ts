@@ -101,9 +101,7 @@ describe.each(backends())('faultline tail against Faultline on the %s backend', 
     const raised = await run.waitFor('stdout', (l) => l.includes(' detection.raised '))
     const opened = await run.waitFor('stdout', (l) => l.includes(' ticket.opened '))
     expect(raised).toMatch(/^\d\d:\d\d:\d\d #\d+ detection\.raised major tail-1 BCD-516WDVL east {2}Condenser fan motor fault E1$/)
-    expect(opened).toMatch(
-      /^\d\d:\d\d:\d\d #\d+ ticket\.opened P2 SR\d{11,} tail-1 BCD-516WDVL east {2}Condenser fan motor fault E1 \(in_warranty, free\)$/,
-    )
+    expect(opened).toMatch(/^\d\d:\d\d:\d\d #\d+ ticket\.opened P2 SR\d{11,} tail-1 BCD-516WDVL east {2}Condenser fan motor fault E1 \(in_warranty, free\)$/)
     // Not a terminal: no colour codes in a file or a pipe.
     expect(run.stdout.join('\n')).not.toContain('\u001b')
     expect(await run.interrupt()).toBe(0)
