@@ -21,6 +21,6 @@ CREATE INDEX devices_by_serial ON devices (model, serial);
 CREATE INDEX tickets_by_channel ON tickets (channel, id);
 CREATE INDEX tickets_by_model ON tickets (model, id);
 CREATE INDEX tickets_by_region ON tickets (region, id);
-CREATE INDEX tickets_by_technician ON tickets (technician, id);
+CREATE INDEX tickets_by_technician_name ON tickets (technician, id);
 CREATE INDEX tickets_by_phone ON tickets ((customer->>'phone'), id);
 CREATE INDEX tickets_by_opened ON tickets (created_at);
