@@ -198,7 +198,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
         clock,
         log: log.child({ component: 'webhooks' }),
         metrics,
-        contactOf: async (ticketId) => (await tickets.get(String(ticketId)))?.customer ?? null,
+        contactOf: (ticketId) => tickets.customerOf(ticketId),
       },
       { ...WEBHOOKS, ...options.webhooks },
     ),

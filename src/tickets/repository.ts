@@ -211,6 +211,12 @@ export class TicketRepository {
     return this.insert(tx, draft, draft.openedAt)
   }
 
+  /** The customer a ticket is for (a notification's contact): one column, not the ticket and its history. */
+  async customerOf(id: number): Promise<Ticket['customer']> {
+    const { rows } = await this.db.query<{ customer: Ticket['customer'] }>(`SELECT customer FROM tickets WHERE id = $1`, [id])
+    return rows[0]?.customer ?? null
+  }
+
   async get(ref: string): Promise<(Ticket & { history: HistoryEntry[] }) | undefined> {
     const { rows } = await this.db.query<TicketRow>(`SELECT ${ticketSelect} FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'}`, [ref])
     if (!rows[0]) return undefined
