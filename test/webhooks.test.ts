@@ -123,6 +123,8 @@ describe.each(backends())('webhooks on the %s backend', (backend) => {
     // The first event is tried and refused; the cursor stays on it.
     const first = await eventually(async () => rx.requests[0])
     expect(first.answered).toBe(500)
+    // The receiver answers before the deliverer records the refusal: wait for the record, not just the request.
+    await eventually(async () => ((await webhook(w.id)).delivery.attempts > 0 ? true : undefined))
     // A minute of clock time: each retry falls due, fails, and waits longer; tickets keep changing meanwhile.
     const changes = [
       () => move(fl.api, tickets[0]!, 'acknowledged'),
