@@ -192,6 +192,29 @@ describe.each(backends())('repair tickets on the %s backend', (backend) => {
     await client.endAsync()
   })
 
+  it('a technician on the way is announced with the arrival time and no change of status; refused before assignment', async () => {
+    const client = await device('rf-trip', dateBefore(6))
+    await fault(client, 'rf-trip', 'E2')
+    const t = await oneTicket('rf-trip')
+    const enRoute = (body: Record<string, unknown>, ref: string | number = t.id) => fl.api('POST', `/api/tickets/${ref}/en-route`, body)
+    const eta = new Date(Date.now() + 45 * 60_000).toISOString()
+    expect(await enRoute({ by: 'tech:wang', eta })).toMatchObject({
+      status: 409,
+      body: { error: 'conflict', message: 'a technician sets out for an assigned ticket or between visits; this one is open' },
+    })
+    await fl.api('POST', `/api/tickets/${t.id}/transitions`, { to: 'assigned', by: 'dispatcher:zhao', technician: 'tech-07' })
+    expect((await enRoute({ by: 'tech:wang', eta: '2020-01-01T00:00:00Z' })).status).toBe(400)
+    expect((await enRoute({ by: 'tech:wang', eta: 'soon' })).status).toBe(400)
+    expect((await enRoute({ by: 'tech:wang', colour: 'red' })).status).toBe(400)
+    expect((await enRoute({ by: 'tech:wang' }, 99_999_999)).status).toBe(404)
+    const announced = await enRoute({ by: 'tech:wang', eta, note: 'bringing the fan motor' })
+    expect(announced).toMatchObject({ status: 200, body: { status: 'assigned', technician: 'tech-07' } })
+    const history = (await fl.api('GET', `/api/tickets/${t.id}`)).body.history as { action: string; status: string; note: string | null }[]
+    expect(history.map((h) => h.action)).toEqual(['opened', 'assigned', 'en_route'])
+    expect(history[2]).toMatchObject({ status: 'assigned', by: 'tech:wang', note: `bringing the fan motor; expected by ${eta}` })
+    await client.endAsync()
+  })
+
   it('lists with filters and a cursor, and serves the catalog', async () => {
     // Three tickets of its own, by phone: a compressor fault (P1), an excluded cause, a fan fault; newest first.
     await fl.registerDevice('rf-list', { model: FRIDGE, purchasedAt: dateBefore(2) })

@@ -184,17 +184,22 @@ describe.each(backends())('webhooks on the %s backend', (backend) => {
     expect(created.secret).toBe(secret)
     const t = await openTicket(fl.api, 'wh-b1')
     await move(fl.api, t, 'assigned', { technician: 'Wang Gang' })
+    const eta = new Date(clock.now() + 3_600_000).toISOString()
+    expect((await fl.api('POST', `/api/tickets/${t.id}/en-route`, { by: 'tech:wang', eta })).status).toBe(200)
     await move(fl.api, t, 'in_progress')
     await move(fl.api, t, 'resolved', { resolution: 'Replaced the fan motor' })
-    const got = await eventually(async () => (rx.delivered().length >= 4 ? rx.delivered() : undefined))
+    const got = await eventually(async () => (rx.delivered().length >= 5 ? rx.delivered() : undefined))
     expect(got.map((p) => [p.kind, p.audience, p.event.type])).toEqual([
       ['ticket_opened', ['customer', 'supervisor'], 'ticket.opened'],
       ['technician_assigned', ['customer', 'technician'], 'ticket.transitioned'],
+      ['technician_on_the_way', ['customer'], 'ticket.changed'],
       ['ticket_changed', ['supervisor'], 'ticket.transitioned'],
       ['repair_completed', ['customer', 'supervisor'], 'ticket.transitioned'],
     ])
     expect(got[0]).toMatchObject({ ticketNumber: t.number, contact: { name: 'Customer wh-b1', phone: '+86 138 0000 0000' } })
     expect(got[1]!.event.ticket).toMatchObject({ technician: 'Wang Gang', status: 'assigned' })
+    // The customer is told when to expect the technician; the status stays what it was.
+    expect(got[2]!.event.ticket).toMatchObject({ action: 'en_route', status: 'assigned', by: 'tech:wang', note: `expected by ${eta}` })
     const r = rx.requests[0]!
     expectSigned(r, secret)
     const wrong = `sha256=${createHmac('sha256', 'whsec-wrong-0123456789').update(r.raw).digest('hex')}`

@@ -101,6 +101,13 @@ const priorityChange = z.strictObject({
   by: actor,
 })
 
+const enRoute = z.strictObject({
+  by: actor,
+  /** when the technician should arrive */
+  eta: isoInstant.optional(),
+  note: storableText.trim().min(1).max(2000).optional(),
+})
+
 const statusList = z.object({
   statuses: z.array(z.object({ status: z.enum(statuses), label: z.string(), zh: z.string(), next: z.array(z.enum(statuses)) })),
 })
@@ -216,6 +223,23 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
     async (req) => {
       try {
         return await tickets.changePriority(req.params.id, req.body, policy)
+      } catch (err) {
+        if (err instanceof TicketNotFound) throw notFound(`ticket ${req.params.id}`)
+        if (err instanceof TransitionConflict) throw new HttpError(409, 'conflict', err.message)
+        throw err
+      }
+    },
+  )
+
+  app.post(
+    '/tickets/:id/en-route',
+    { schema: { params: ticketRef, body: enRoute, response: { 200: ticketSchema, ...errors(404, 409), ...failures } } },
+    async (req) => {
+      const { eta, ...trip } = req.body
+      if (eta !== undefined && Date.parse(eta) < clock.now() - policy.clockSkewMs)
+        throw new HttpError(400, 'bad_request', 'body.eta: an arrival time in the past')
+      try {
+        return await tickets.announceEnRoute(req.params.id, { ...trip, ...(eta !== undefined && { eta: Date.parse(eta) }) })
       } catch (err) {
         if (err instanceof TicketNotFound) throw notFound(`ticket ${req.params.id}`)
         if (err instanceof TransitionConflict) throw new HttpError(409, 'conflict', err.message)

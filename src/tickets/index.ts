@@ -5,6 +5,7 @@ export {
   IllegalTransition,
   TransitionConflict,
   type DetectionOutcome,
+  type EnRoute,
   type PriorityChange,
   type RaisedAlert,
   type SlaAlert,

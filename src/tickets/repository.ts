@@ -64,6 +64,17 @@ export interface TransitionRequest {
   comment?: string
 }
 
+/** A technician on the way to the customer, and when they should arrive. */
+export interface EnRoute {
+  by: string
+  /** epoch ms */
+  eta?: number
+  note?: string
+}
+
+/** Assigned, or between visits: on site already is not on the way. */
+const enRouteFrom: readonly Status[] = ['assigned', 'in_progress', 'remote_handling', 'waiting_parts', 'waiting_customer']
+
 export interface TicketFilter {
   status?: Status[]
   priority?: string[]
@@ -376,6 +387,24 @@ export class TicketRepository {
         startBy: iso(d.startBy),
         resolveBy: iso(d.resolveBy),
       })
+      return ticket
+    })
+  }
+
+  /**
+   * The technician sets out (004: 预约上门, the customer told when to expect them): a history entry, so the
+   * stream and the customer's webhook hear of it, with no change of status.
+   */
+  async announceEnRoute(ref: string, trip: EnRoute): Promise<Ticket> {
+    return inStreamTransaction(this.db, async (tx) => {
+      const current = await this.lock(tx, ref)
+      if (!enRouteFrom.includes(current.status)) throw new TransitionConflict(`a technician sets out for an assigned ticket or between visits; this one is ${current.status}`)
+      const now = this.clock.now()
+      await tx.query(`UPDATE tickets SET updated_at = to_timestamp($2 / 1000.0) WHERE id = $1`, [current.id, now])
+      const ticket = await this.byId(tx, current.id)
+      const eta = trip.eta === undefined ? undefined : new Date(trip.eta).toISOString()
+      const note = [trip.note, eta && `expected by ${eta}`].filter(Boolean).join('; ') || undefined
+      await record(tx, ticket, now, trip.by, 'en_route', current.status, note, eta && { eta })
       return ticket
     })
   }
