@@ -36,12 +36,12 @@ async function detail(fl: TestInstance, id: number): Promise<Detail> {
   expect(res.status).toBe(200)
   return res.body
 }
-const actions = async (fl: TestInstance, id: number, ...wanted: string[]) => (await detail(fl, id)).history.filter((h) => wanted.includes(h.action))
 
 const move = (fl: TestInstance, id: number, to: string, extra: Record<string, unknown> = {}) =>
   fl.api<Ticket>('POST', `/api/tickets/${id}/transitions`, { to, by: 'desk', ...extra })
+/** The ticket as answered, or the error's body */
 const answer = (fl: TestInstance, id: number, body: Record<string, unknown>) =>
-  fl.api<Ticket>('POST', `/api/tickets/${id}/follow-up`, { by: 'call-centre', ...body })
+  fl.api<Ticket & { message?: string }>('POST', `/api/tickets/${id}/follow-up`, { by: 'call-centre', ...body })
 
 /** A phone report of the fridge's E1 (P2), taken to work by a technician. */
 const report = (fl: TestInstance, deviceId: string) => fl.api<Ticket>('POST', '/api/tickets', { deviceId, by: 'hotline', code: 'E1' })
@@ -49,7 +49,11 @@ async function openTicket(fl: TestInstance, deviceId: string): Promise<Ticket> {
   await fl.registerDevice(deviceId)
   const res = await report(fl, deviceId)
   expect(res.status).toBe(201)
-  for (const [to, extra] of [['assigned', { technician: 'tech-li' }], ['in_progress', {}]] as const) expect((await move(fl, res.body.id, to, extra)).status).toBe(200)
+  for (const [to, extra] of [
+    ['assigned', { technician: 'tech-li' }],
+    ['in_progress', {}],
+  ] as const)
+    expect((await move(fl, res.body.id, to, extra)).status).toBe(200)
   return res.body
 }
 async function resolve(fl: TestInstance, id: number): Promise<Ticket> {
@@ -108,7 +112,13 @@ describe.each(backends())('follow-up calls and visits on the %s backend', (backe
       closedAt: iso(t0 + 2 * HOUR),
     })
     expect(t.history.slice(-2)).toMatchObject([
-      { action: 'follow_up_answered', by: 'call-centre', status: 'resolved', note: '还是不制冷', details: { round: 1, rating: 'dissatisfied', score: 1, channel: 'phone' } },
+      {
+        action: 'follow_up_answered',
+        by: 'call-centre',
+        status: 'resolved',
+        note: '还是不制冷',
+        details: { round: 1, rating: 'dissatisfied', score: 1, channel: 'phone' },
+      },
       { action: 'reopened', by: 'call-centre', status: 'reopened', note: 'dissatisfied at the follow-up call, for the supervisor: 还是不制冷' },
     ])
     // open again for dedupe (tickets_one_open): the same fault reported again is this ticket, not a new one
@@ -119,7 +129,10 @@ describe.each(backends())('follow-up calls and visits on the %s backend', (backe
     expect(await metricValue(fl.faultline.httpPort, 'faultline_open_tickets', { priority: 'P2', kind: 'repair' })).toBeGreaterThanOrEqual(1)
 
     // the supervisor re-dispatches (002: 安排二次服务); the next resolution is round 2
-    for (const [to, extra] of [['assigned', { technician: 'tech-wang', by: 'supervisor-zhao' }], ['in_progress', {}]] as const) {
+    for (const [to, extra] of [
+      ['assigned', { technician: 'tech-wang', by: 'supervisor-zhao' }],
+      ['in_progress', {}],
+    ] as const) {
       expect((await move(fl, opened.id, to, extra)).status).toBe(200)
     }
     clock.set(iso(t0 + DAY))
@@ -152,7 +165,10 @@ describe.each(backends())('follow-up calls and visits on the %s backend', (backe
     }
     // 002's word neutral is a 3, and reopens
     const neutral = await resolvedTicket(fl, 'fu-neutral')
-    expect((await answer(fl, neutral.id, { rating: 'neutral', comment: '维修及时,但服务态度有待提升' })).body).toMatchObject({ status: 'reopened', satisfaction: 3 })
+    expect((await answer(fl, neutral.id, { rating: 'neutral', comment: '维修及时,但服务态度有待提升' })).body).toMatchObject({
+      status: 'reopened',
+      satisfaction: 3,
+    })
 
     // the old route: closing a resolved ticket with satisfaction 2 was final; it is the follow-up's answer now
     const old = await resolvedTicket(fl, 'fu-old-route')
@@ -294,7 +310,12 @@ describe.each(backends())('follow-up calls and visits on the %s backend', (backe
   it('lists reopened with its Chinese label: from resolved by the follow-up, on to the supervisor’s re-dispatch', async () => {
     const res = await fl.api('GET', '/api/tickets/statuses')
     const byStatus = new Map(res.body.statuses.map((s: { status: string }) => [s.status, s]))
-    expect(byStatus.get('reopened')).toEqual({ status: 'reopened', label: 'Reopened for the supervisor', zh: '主管复核', next: ['assigned', 'in_progress', 'cancelled'] })
+    expect(byStatus.get('reopened')).toEqual({
+      status: 'reopened',
+      label: 'Reopened for the supervisor',
+      zh: '主管复核',
+      next: ['assigned', 'in_progress', 'cancelled'],
+    })
     expect(byStatus.get('resolved')).toMatchObject({ next: ['closed', 'reopened', 'in_progress'] })
   })
 })

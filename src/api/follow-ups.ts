@@ -41,38 +41,30 @@ const newVisit = z
 const failures = { ...errors(400, 404, 409, 503) }
 
 export const followUpRoutes: FastifyPluginAsyncZod<{ followUps: FollowUps; visits: Visits }> = async (app, { followUps, visits }) => {
-  app.post(
-    '/tickets/:id/follow-up',
-    { schema: { params: ticketRef, body: followUpAnswer, response: { 200: ticketSchema, ...failures } } },
-    async (req) => {
-      const { rating, score, ...rest } = req.body
-      try {
-        return await followUps.answer(req.params.id, rating ? { rating, ...rest } : { score: score!, ...rest })
-      } catch (err) {
-        throw ticketChangeError(err, req.params.id)
-      }
-    },
-  )
+  app.post('/tickets/:id/follow-up', { schema: { params: ticketRef, body: followUpAnswer, response: { 200: ticketSchema, ...failures } } }, async (req) => {
+    const { rating, score, ...rest } = req.body
+    try {
+      return await followUps.answer(req.params.id, rating ? { rating, ...rest } : { score: score!, ...rest })
+    } catch (err) {
+      throw ticketChangeError(err, req.params.id)
+    }
+  })
 
-  app.post(
-    '/tickets/:id/visits',
-    { schema: { params: ticketRef, body: newVisit, response: { 201: visitSchema, ...failures } } },
-    async (req, reply) => {
-      const v = req.body
-      try {
-        const visit = await visits.record(req.params.id, {
-          by: v.by,
-          technician: v.technician ?? null,
-          startedAt: v.startedAt,
-          endedAt: v.endedAt ?? null,
-          outcome: v.outcome,
-          partsAvailable: v.partsAvailable ?? null,
-          note: v.note ?? null,
-        })
-        return reply.code(201).send(visit)
-      } catch (err) {
-        throw ticketChangeError(err, req.params.id)
-      }
-    },
-  )
+  app.post('/tickets/:id/visits', { schema: { params: ticketRef, body: newVisit, response: { 201: visitSchema, ...failures } } }, async (req, reply) => {
+    const v = req.body
+    try {
+      const visit = await visits.record(req.params.id, {
+        by: v.by,
+        technician: v.technician ?? null,
+        startedAt: v.startedAt,
+        endedAt: v.endedAt ?? null,
+        outcome: v.outcome,
+        partsAvailable: v.partsAvailable ?? null,
+        note: v.note ?? null,
+      })
+      return reply.code(201).send(visit)
+    } catch (err) {
+      throw ticketChangeError(err, req.params.id)
+    }
+  })
 }

@@ -96,7 +96,8 @@ const transition = z
     // the follow-up's outcomes: closing is its answer (POST /follow-up says more), reopening only its answer
     if (t.to === 'closed') {
       for (const field of ['technician', 'resolution', 'partsUsed', 'labourHours', 'note'] as const) {
-        if (t[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'closing takes only the satisfaction and comment of the follow-up call' })
+        if (t[field] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [field], message: 'closing takes only the satisfaction and comment of the follow-up call' })
       }
     }
     if (t.to === 'reopened') {

@@ -123,9 +123,7 @@ export const settings = {
     .default(15_000)
     .describe('how often the SLA watcher looks for deadlines at risk or breached, and the follow-up watcher for calls unanswered'),
   // 000 二.5: 一周内回访; 004 (四)3 asks 1-3 working days (3d, say)
-  FAULTLINE_FOLLOW_UP_WITHIN: duration('7d').describe(
-    'from a resolution to the follow-up call deadline; unanswered by then, the ticket closes (e.g. 7d, 72h)',
-  ),
+  FAULTLINE_FOLLOW_UP_WITHIN: duration('7d').describe('from a resolution to the follow-up call deadline; unanswered by then, the ticket closes (e.g. 7d, 72h)'),
   FAULTLINE_TIME_ZONE: text
     .default('UTC')
     .refine(isTimeZone, 'expected an IANA time zone such as UTC or Asia/Shanghai')

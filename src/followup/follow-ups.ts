@@ -77,7 +77,10 @@ export const followUpScheduler =
        SELECT $1, coalesce(max(round), 0) + 1, ${at(dueAt)} FROM follow_ups WHERE ticket_id = $1 RETURNING round`,
       [ticket.id],
     )
-    await recordTicketChange(tx, ticket.id, resolvedAt, SYSTEM, 'follow_up', `follow-up call due by ${iso(dueAt)}`, { round: rows[0]!.round, dueAt: iso(dueAt) })
+    await recordTicketChange(tx, ticket.id, resolvedAt, SYSTEM, 'follow_up', `follow-up call due by ${iso(dueAt)}`, {
+      round: rows[0]!.round,
+      dueAt: iso(dueAt),
+    })
   }
 
 export class FollowUps {
@@ -139,16 +142,20 @@ export class FollowUps {
    */
   async expire(ticketId: number): Promise<boolean> {
     try {
-      await this.tickets.transition(String(ticketId), { to: 'closed', by: SYSTEM, note: 'no answer to the follow-up call by its deadline' }, async (tx, current, now) => {
-        const { rows } = await tx.query<{ round: number; due_at: Date }>(
-          `UPDATE follow_ups SET outcome = 'expired', closed_at = ${at(now)} WHERE ticket_id = $1 AND outcome IS NULL AND due_at <= ${at(now)}
+      await this.tickets.transition(
+        String(ticketId),
+        { to: 'closed', by: SYSTEM, note: 'no answer to the follow-up call by its deadline' },
+        async (tx, current, now) => {
+          const { rows } = await tx.query<{ round: number; due_at: Date }>(
+            `UPDATE follow_ups SET outcome = 'expired', closed_at = ${at(now)} WHERE ticket_id = $1 AND outcome IS NULL AND due_at <= ${at(now)}
            RETURNING round, due_at`,
-          [current.id],
-        )
-        if (!rows[0]) throw new AlreadySettled()
-        const dueAt = rows[0].due_at.toISOString()
-        await recordTicketChange(tx, current.id, now, SYSTEM, 'follow_up_expired', `unanswered by ${dueAt}`, { round: rows[0].round, dueAt })
-      })
+            [current.id],
+          )
+          if (!rows[0]) throw new AlreadySettled()
+          const dueAt = rows[0].due_at.toISOString()
+          await recordTicketChange(tx, current.id, now, SYSTEM, 'follow_up_expired', `unanswered by ${dueAt}`, { round: rows[0].round, dueAt })
+        },
+      )
       return true
     } catch (err) {
       if (err instanceof AlreadySettled) return false
