@@ -195,6 +195,8 @@ describe.each(backends())('webhooks on the %s backend', (backend) => {
       ['technician_on_the_way', ['customer'], 'ticket.changed'],
       ['ticket_changed', ['supervisor'], 'ticket.transitioned'],
       ['repair_completed', ['customer', 'supervisor'], 'ticket.transitioned'],
+      // the follow-up call scheduled by the resolution (src/followup): the customer is asked (002: 客户满意度评价)
+      ['follow_up', ['customer'], 'ticket.changed'],
     ])
     expect(got[0]).toMatchObject({ ticketNumber: t.number, contact: { name: 'Customer wh-b1', phone: '+86 138 0000 0000' } })
     expect(got[1]!.event.ticket).toMatchObject({ technician: 'Wang Gang', status: 'assigned' })

@@ -6,6 +6,7 @@ export {
   TransitionConflict,
   type DetectionOutcome,
   type EnRoute,
+  type LockedTicket,
   type PriorityChange,
   type RaisedAlert,
   type SlaAlert,
