@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
     // Each file starts its own Faultline on free ports; two cores run two files at a time.
     fileParallelism: true,
     maxWorkers: 2,
