@@ -129,7 +129,9 @@ export class FollowUps {
   /** For the watcher: the tickets whose call is unanswered at its deadline, soonest first (follow_ups_pending_due). */
   async due(now: number, limit: number): Promise<number[]> {
     const { rows } = await this.db.query<{ ticket_id: string }>(
-      `SELECT ticket_id FROM follow_ups WHERE outcome IS NULL AND due_at <= ${at(now)} ORDER BY due_at, ticket_id LIMIT $1`,
+      // a call whose ticket left resolved by a route that did not settle it is not closed from under that route
+      `SELECT f.ticket_id FROM follow_ups f JOIN tickets t ON t.id = f.ticket_id AND t.status = 'resolved'
+       WHERE f.outcome IS NULL AND f.due_at <= ${at(now)} ORDER BY f.due_at, f.ticket_id LIMIT $1`,
       [limit],
     )
     return rows.map((r) => Number(r.ticket_id))
