@@ -3,6 +3,7 @@
 // on each backend, on a hand-set clock: the answer closes or reopens, an unanswered call closes at its deadline
 // and not before, two processes close it once, and a repair not fixed at the first visit gets a second visit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../src/config/index.js'
 import type { FollowUp, Visit } from '../src/followup/index.js'
 import type { Ticket } from '../src/tickets/index.js'
 import { ManualClock } from './support/clock.js'
@@ -128,13 +129,15 @@ describe.each(backends())('follow-up calls and visits on the %s backend', (backe
     // and counted open by the gauge
     expect(await metricValue(fl.faultline.httpPort, 'faultline_open_tickets', { priority: 'P2', kind: 'repair' })).toBeGreaterThanOrEqual(1)
 
-    // the supervisor re-dispatches (002: 安排二次服务); the next resolution is round 2
-    for (const [to, extra] of [
-      ['assigned', { technician: 'tech-wang', by: 'supervisor-zhao' }],
-      ['in_progress', {}],
-    ] as const) {
-      expect((await move(fl, opened.id, to, extra)).status).toBe(200)
-    }
+    // the supervisor re-dispatches to a technician of the directory (002: 安排二次服务); the next resolution is round 2
+    const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], from: '00:00', to: '23:59' }
+    const tech = { id: 'tech-wang', name: 'Wang Gang', team: 'east', skills: [{ category: 'refrigerator', level: 3 }], regions: ['east'], capacity: 3, hours }
+    const registered = await fl.api('POST', '/api/technicians', tech)
+    expect(registered.status, JSON.stringify(registered.body)).toBe(201)
+    const assigned = await fl.api<Ticket>('POST', `/api/tickets/${opened.id}/assign`, { technicianId: 'tech-wang', reason: '二次上门', by: 'supervisor-zhao' })
+    expect(assigned.status, JSON.stringify(assigned.body)).toBe(200)
+    expect(assigned.body).toMatchObject({ status: 'assigned', technicianId: 'tech-wang' })
+    expect((await move(fl, opened.id, 'in_progress')).status).toBe(200)
     clock.set(iso(t0 + DAY))
     await resolve(fl, opened.id)
     expect((await detail(fl, opened.id)).followUps.map((f) => [f.round, f.dueAt, f.outcome])).toEqual([
@@ -317,6 +320,16 @@ describe.each(backends())('follow-up calls and visits on the %s backend', (backe
       next: ['assigned', 'in_progress', 'cancelled'],
     })
     expect(byStatus.get('resolved')).toMatchObject({ next: ['closed', 'reopened', 'in_progress'] })
+  })
+})
+
+describe('FAULTLINE_FOLLOW_UP_WITHIN', () => {
+  it('is a positive duration, 7 days by default; anything else is named at start', () => {
+    expect(loadConfig({}, []).followUpWithinMs).toBe(WEEK)
+    expect(loadConfig({ FAULTLINE_FOLLOW_UP_WITHIN: '72h' }, ['--follow-up-within', '3d']).followUpWithinMs).toBe(3 * DAY)
+    for (const bad of ['soon', '0d', '-1d', '7']) {
+      expect(() => loadConfig({ FAULTLINE_FOLLOW_UP_WITHIN: bad }, []), bad).toThrow(ConfigError)
+    }
   })
 })
 

@@ -91,8 +91,11 @@ export async function lockTicket(tx: Queryable, catalog: Catalog, ref: string): 
   return rows[0] && toDispatchTicket(rows[0], catalog)
 }
 
-/** Statuses that a technician taking the ticket moves on: open and acknowledged become assigned. */
-const assignedStatus = `CASE WHEN status IN ('open', 'acknowledged') THEN 'assigned' ELSE status END`
+/**
+ * Statuses that a technician taking the ticket moves on: open and acknowledged become assigned, and so does a
+ * ticket the follow-up call reopened, which the supervisor re-dispatches (002: 安排二次服务).
+ */
+const assignedStatus = `CASE WHEN status IN ('open', 'acknowledged', 'reopened') THEN 'assigned' ELSE status END`
 
 /**
  * Gives the ticket to a technician (the load trigger takes their slot, refusing one over capacity) and records it.

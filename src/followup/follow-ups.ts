@@ -45,7 +45,6 @@ export class FollowUpRefused extends Error {
 class AlreadySettled extends Error {}
 
 const iso = (ms: number) => new Date(ms).toISOString()
-const at = (ms: number) => `to_timestamp(${ms} / 1000.0)`
 const instant = (d: Date | null) => d?.toISOString() ?? null
 
 interface FollowUpRow {
@@ -74,8 +73,8 @@ export const followUpScheduler =
     const dueAt = resolvedAt + withinMs
     const { rows } = await tx.query<{ round: number }>(
       `INSERT INTO follow_ups (ticket_id, round, due_at)
-       SELECT $1, coalesce(max(round), 0) + 1, ${at(dueAt)} FROM follow_ups WHERE ticket_id = $1 RETURNING round`,
-      [ticket.id],
+       SELECT $1, coalesce(max(round), 0) + 1, to_timestamp($2 / 1000.0) FROM follow_ups WHERE ticket_id = $1 RETURNING round`,
+      [ticket.id, dueAt],
     )
     await recordTicketChange(tx, ticket.id, resolvedAt, SYSTEM, 'follow_up', `follow-up call due by ${iso(dueAt)}`, {
       round: rows[0]!.round,
@@ -100,9 +99,9 @@ export class FollowUps {
     return this.tickets.transition(ref, { to, by: answer.by, note, satisfaction: score, comment: answer.comment }, async (tx, current, now) => {
       if (current.status !== 'resolved') throw new FollowUpRefused(`the ticket is ${current.status}: only a resolved ticket has a follow-up call to answer`)
       const { rows } = await tx.query<{ round: number }>(
-        `UPDATE follow_ups SET answered_at = ${at(now)}, closed_at = ${at(now)}, rating = $2, score = $3, comment = $4, by = $5, channel = $6, outcome = $7
+        `UPDATE follow_ups SET answered_at = to_timestamp($8 / 1000.0), closed_at = to_timestamp($8 / 1000.0), rating = $2, score = $3, comment = $4, by = $5, channel = $6, outcome = $7
          WHERE ticket_id = $1 AND outcome IS NULL RETURNING round`,
-        [current.id, rating, score, answer.comment ?? null, answer.by, answer.channel ?? null, to],
+        [current.id, rating, score, answer.comment ?? null, answer.by, answer.channel ?? null, to, now],
       )
       // every resolution schedules one (and 0014 one for each ticket resolved before): none is a broken invariant
       if (!rows[0]) throw new Error(`resolved ticket ${current.id} has no follow-up waiting`)
@@ -123,14 +122,19 @@ export class FollowUps {
     (to: Status) =>
     async (tx: Queryable, current: LockedTicket, now: number): Promise<void> => {
       if (current.status !== 'resolved' || to !== 'in_progress') return
-      await tx.query(`UPDATE follow_ups SET outcome = 'reopened', closed_at = ${at(now)} WHERE ticket_id = $1 AND outcome IS NULL`, [current.id])
+      await tx.query(`UPDATE follow_ups SET outcome = 'reopened', closed_at = to_timestamp($2 / 1000.0) WHERE ticket_id = $1 AND outcome IS NULL`, [
+        current.id,
+        now,
+      ])
     }
 
   /** For the watcher: the tickets whose call is unanswered at its deadline, soonest first (follow_ups_pending_due). */
   async due(now: number, limit: number): Promise<number[]> {
     const { rows } = await this.db.query<{ ticket_id: string }>(
-      `SELECT ticket_id FROM follow_ups WHERE outcome IS NULL AND due_at <= ${at(now)} ORDER BY due_at, ticket_id LIMIT $1`,
-      [limit],
+      // a call whose ticket left resolved by a route that did not settle it is not closed from under that route
+      `SELECT f.ticket_id FROM follow_ups f JOIN tickets t ON t.id = f.ticket_id AND t.status = 'resolved'
+       WHERE f.outcome IS NULL AND f.due_at <= to_timestamp($1 / 1000.0) ORDER BY f.due_at, f.ticket_id LIMIT $2`,
+      [now, limit],
     )
     return rows.map((r) => Number(r.ticket_id))
   }
@@ -147,9 +151,9 @@ export class FollowUps {
         { to: 'closed', by: SYSTEM, note: 'no answer to the follow-up call by its deadline' },
         async (tx, current, now) => {
           const { rows } = await tx.query<{ round: number; due_at: Date }>(
-            `UPDATE follow_ups SET outcome = 'expired', closed_at = ${at(now)} WHERE ticket_id = $1 AND outcome IS NULL AND due_at <= ${at(now)}
+            `UPDATE follow_ups SET outcome = 'expired', closed_at = to_timestamp($2 / 1000.0) WHERE ticket_id = $1 AND outcome IS NULL AND due_at <= to_timestamp($2 / 1000.0)
            RETURNING round, due_at`,
-            [current.id],
+            [current.id, now],
           )
           if (!rows[0]) throw new AlreadySettled()
           const dueAt = rows[0].due_at.toISOString()
