@@ -6,6 +6,7 @@ import { createWebSocketStream } from 'ws'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
 import type { WebSocketEndpoint } from '../broker/index.js'
+import type { Billing } from '../billing/index.js'
 import type { Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import { consoleRoutes } from '../console/index.js'
@@ -19,6 +20,7 @@ import type { Readings } from '../readings/index.js'
 import type { SessionOptions, StreamHub } from '../stream/index.js'
 import type { TicketRepository } from '../tickets/index.js'
 import { bearerAuth } from './auth.js'
+import { billingRoutes } from './billing.js'
 import { catalogRoutes } from './catalog.js'
 import { deadLetterRoutes } from './dead-letters.js'
 import { deviceHistoryRoutes } from './device-history.js'
@@ -46,6 +48,8 @@ export interface ApiDeps {
   log: Logger
   catalog: Catalog
   tickets: TicketRepository
+  /** diagnosis, approval, bill and settlement of the tickets (issue 12) */
+  billing: Billing
   clock: Clock
   policy: TicketPolicy
   maintenance: MaintenanceScheduler
@@ -114,7 +118,15 @@ export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (api, deps) => {
     clock: deps.clock,
     raisedPerHour: deps.raisedPerHour,
   })
-  await api.register(ticketRoutes, { tickets: deps.tickets, registry: deps.registry, catalog: deps.catalog, clock: deps.clock, policy: deps.policy })
+  await api.register(ticketRoutes, {
+    tickets: deps.tickets,
+    registry: deps.registry,
+    catalog: deps.catalog,
+    clock: deps.clock,
+    policy: deps.policy,
+    billing: deps.billing,
+  })
+  await api.register(billingRoutes, { billing: deps.billing })
   await api.register(technicianRoutes, { technicians: deps.technicians, dispatcher: deps.dispatcher, catalog: deps.catalog, clock: deps.clock })
   await api.register(dispatchRoutes, { dispatcher: deps.dispatcher, tickets: deps.tickets })
   await api.register(webhookRoutes, { deliverer: deps.webhooks, clock: deps.clock })

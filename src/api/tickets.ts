@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { BillingRefusal, ticketDetailSchema, type Billing } from '../billing/index.js'
 import { exclusionCause, severity, type Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import { deviceId, newDevice, type DeviceRegistry } from '../devices/index.js'
@@ -13,7 +14,6 @@ import {
   statuses,
   statusLabels,
   ticketSchema,
-  ticketWithHistorySchema,
   TicketNotFound,
   ticketNumberPattern,
   TransitionConflict,
@@ -157,7 +157,8 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
   catalog: Catalog
   clock: Clock
   policy: TicketPolicy
-}> = async (app, { tickets, registry, catalog, clock, policy }) => {
+  billing: Billing
+}> = async (app, { tickets, registry, catalog, clock, policy, billing }) => {
   app.get('/tickets', { schema: { querystring: ticketQuery, response: { 200: ticketPage, ...failures } } }, async (req) => {
     const q = req.query
     const page = await tickets.list({
@@ -187,8 +188,9 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
     statuses: statuses.map((status) => ({ status, ...statusLabels[status], next: [...allowedTransitions[status]] })),
   }))
 
-  app.get('/tickets/:id', { schema: { params: ticketRef, response: { 200: ticketWithHistorySchema, ...errors(404), ...failures } } }, async (req) => {
-    const ticket = await tickets.get(req.params.id)
+  // The ticket, its history and its money: diagnosis, approval and bill (src/billing).
+  app.get('/tickets/:id', { schema: { params: ticketRef, response: { 200: ticketDetailSchema, ...errors(404), ...failures } } }, async (req) => {
+    const ticket = await billing.ticketDetail(req.params.id)
     if (!ticket) throw notFound(`ticket ${req.params.id}`)
     return ticket
   })
@@ -205,6 +207,8 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
           throw new HttpError(409, 'illegal_transition', err.message, { from: err.from, allowed: err.allowed })
         }
         if (err instanceof TransitionConflict) throw new HttpError(409, 'conflict', err.message)
+        // an unknown part (400), repair work on a quote not approved (409)
+        if (err instanceof BillingRefusal) throw new HttpError(err.status, err.code, err.message)
         throw err
       }
     },
