@@ -232,7 +232,8 @@ describe.each(backends())('a ticket round trip on the %s backend', (backend) => 
     const ticket = readBack.get(kind)!.read
     const one = await fl.api('GET', `/api/tickets/${ticket.id}`)
     expect(one.status).toBe(200)
-    expect(one.body).toStrictEqual(JSON.parse(JSON.stringify(ticket)))
+    // the detail adds the ticket's money (src/billing); this one was moved by the repository alone, never approved or billed
+    expect(one.body).toStrictEqual({ ...JSON.parse(JSON.stringify(ticket)), diagnosis: null, approval: { state: 'pending', last: null }, bill: null })
     const list = await fl.api('GET', `/api/tickets?kind=${kind}&deviceId=${device.id}`)
     expect(list.status).toBe(200)
     const { history: _history, ...fields } = ticket
