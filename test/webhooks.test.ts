@@ -210,6 +210,25 @@ describe.each(backends())('webhooks on the %s backend', (backend) => {
     await fl.api('DELETE', `/api/webhooks/${created.webhook.id}`)
   })
 
+  it('sends the customer the quote a diagnosis asks them to approve, then the decision (004: 客户确认)', async () => {
+    const rx = await receiver()
+    const { webhook: w } = await create(rx.url)
+    // out of warranty on the clock's day: chargeable, its quote waits for the customer
+    await registerDevice(fl.api, 'wh-q1', { customer: { name: 'Customer wh-q1', phone: '+86 139 0000 0000' }, purchasedAt: '2024-06-01' })
+    const t = (await fl.api('POST', '/api/tickets', { deviceId: 'wh-q1', code: 'E1', by: 'desk:li' })).body as { number: string }
+    expect((await fl.api('POST', `/api/tickets/${t.number}/diagnosis`, { by: 'Wang Gang', cause: 'fan blade cracked' })).status).toBe(200)
+    expect((await fl.api('POST', `/api/tickets/${t.number}/approval`, { decision: 'approved', by: 'Customer wh-q1', channel: 'sms' })).status).toBe(200)
+    const got = await eventually(async () => (rx.delivered().length >= 4 ? rx.delivered() : undefined))
+    expect(got.map((p) => [p.kind, p.audience, p.event.ticket!.action])).toEqual([
+      ['ticket_opened', ['customer', 'supervisor'], 'opened'],
+      ['ticket_changed', ['supervisor'], 'diagnosed'],
+      ['quote_to_approve', ['customer'], 'awaiting_approval'],
+      ['ticket_changed', ['supervisor'], 'quote_approved'],
+    ])
+    expect(got[2]).toMatchObject({ ticketNumber: t.number, contact: { name: 'Customer wh-q1', phone: '+86 139 0000 0000' } })
+    await fl.api('DELETE', `/api/webhooks/${w.id}`)
+  })
+
   it('pausing holds deliveries and resuming sends them; deleting stops them', async () => {
     const [kept, paused, deleted] = [await receiver(), await receiver(), await receiver()]
     const hooks = { kept: await create(kept.url), paused: await create(paused.url), deleted: await create(deleted.url) }
