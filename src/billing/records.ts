@@ -73,8 +73,8 @@ const iso = (d: Date | null) => d?.toISOString() ?? null
 const int = (v: string | number | null) => (v === null ? null : Number(v))
 
 export async function readBill(q: Queryable, ticketId: number): Promise<Bill | undefined> {
-  const { rows } = await q.query<Record<string, never>>(`SELECT * FROM ticket_bills WHERE ticket_id = $1`, [ticketId])
-  const r = rows[0] as Record<string, unknown> | undefined
+  const { rows } = await q.query<Record<string, unknown>>(`SELECT * FROM ticket_bills WHERE ticket_id = $1`, [ticketId])
+  const r = rows[0]
   if (!r) return undefined
   const quoted = int(r.quoted_cents as string | null)
   const total = Number(r.total_cents)
