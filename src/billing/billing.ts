@@ -271,7 +271,8 @@ export class Billing {
       const { state } = await this.approvalState(tx, ticket)
       if (state === 'not_required') throw new BillingRefusal(409, 'conflict', `ticket ${ticket.number} is not chargeable: there is no quote to approve`)
       if (state !== 'pending') throw new BillingRefusal(409, 'conflict', `the current quote of ticket ${ticket.number} is already ${state}`)
-      const quote = ticket.quote!
+      const quote = ticket.quote
+      if (!quote) throw new BillingRefusal(409, 'conflict', `ticket ${ticket.number} has no quote yet: a diagnosis makes one`)
       if (a.quoteTotal !== undefined && toCents(a.quoteTotal) !== toCents(quote.total)) {
         throw new BillingRefusal(
           409,
