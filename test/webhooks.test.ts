@@ -65,9 +65,9 @@ async function startLogged(backend: Backend, clock: ManualClock, options: StartO
   return { faultline, config, api, log: () => log }
 }
 
-/** A ticket by API for a device of its own (one open ticket per device and condition). */
+/** A ticket by API for a device of its own (one open ticket per device and condition), in warranty: no quote waits for approval. */
 async function openTicket(api: ApiCall, device: string) {
-  await registerDevice(api, device, { customer: { name: `Customer ${device}`, phone: '+86 138 0000 0000' } })
+  await registerDevice(api, device, { customer: { name: `Customer ${device}`, phone: '+86 138 0000 0000' }, purchasedAt: '2026-06-01' })
   const res = await api('POST', '/api/tickets', { deviceId: device, code: 'E1', by: 'desk:li' })
   expect(res.status).toBe(201)
   return res.body as { id: number; number: string }
@@ -188,13 +188,15 @@ describe.each(backends())('webhooks on the %s backend', (backend) => {
     expect((await fl.api('POST', `/api/tickets/${t.id}/en-route`, { by: 'tech:wang', eta })).status).toBe(200)
     await move(fl.api, t, 'in_progress')
     await move(fl.api, t, 'resolved', { resolution: 'Replaced the fan motor' })
-    const got = await eventually(async () => (rx.delivered().length >= 5 ? rx.delivered() : undefined))
+    const got = await eventually(async () => (rx.delivered().length >= 7 ? rx.delivered() : undefined))
     expect(got.map((p) => [p.kind, p.audience, p.event.type])).toEqual([
       ['ticket_opened', ['customer', 'supervisor'], 'ticket.opened'],
       ['technician_assigned', ['customer', 'technician'], 'ticket.transitioned'],
       ['technician_on_the_way', ['customer'], 'ticket.changed'],
       ['ticket_changed', ['supervisor'], 'ticket.transitioned'],
       ['repair_completed', ['customer', 'supervisor'], 'ticket.transitioned'],
+      // the bill (src/billing), free in warranty
+      ['ticket_changed', ['supervisor'], 'ticket.changed'],
       // the follow-up call scheduled by the resolution (src/followup): the customer is asked (002: 客户满意度评价)
       ['follow_up', ['customer'], 'ticket.changed'],
     ])
@@ -215,6 +217,25 @@ describe.each(backends())('webhooks on the %s backend', (backend) => {
     expect(fl.log()).not.toBe('')
     expect(fl.log()).not.toContain(secret)
     await fl.api('DELETE', `/api/webhooks/${created.webhook.id}`)
+  })
+
+  it('sends the customer the quote a diagnosis asks them to approve, then the decision (004: 客户确认)', async () => {
+    const rx = await receiver()
+    const { webhook: w } = await create(rx.url)
+    // out of warranty on the clock's day: chargeable, its quote waits for the customer
+    await registerDevice(fl.api, 'wh-q1', { customer: { name: 'Customer wh-q1', phone: '+86 139 0000 0000' }, purchasedAt: '2024-06-01' })
+    const t = (await fl.api('POST', '/api/tickets', { deviceId: 'wh-q1', code: 'E1', by: 'desk:li' })).body as { number: string }
+    expect((await fl.api('POST', `/api/tickets/${t.number}/diagnosis`, { by: 'Wang Gang', cause: 'fan blade cracked' })).status).toBe(200)
+    expect((await fl.api('POST', `/api/tickets/${t.number}/approval`, { decision: 'approved', by: 'Customer wh-q1', channel: 'sms' })).status).toBe(200)
+    const got = await eventually(async () => (rx.delivered().length >= 4 ? rx.delivered() : undefined))
+    expect(got.map((p) => [p.kind, p.audience, p.event.ticket!.action])).toEqual([
+      ['ticket_opened', ['customer', 'supervisor'], 'opened'],
+      ['ticket_changed', ['supervisor'], 'diagnosed'],
+      ['quote_to_approve', ['customer'], 'awaiting_approval'],
+      ['ticket_changed', ['supervisor'], 'quote_approved'],
+    ])
+    expect(got[2]).toMatchObject({ ticketNumber: t.number, contact: { name: 'Customer wh-q1', phone: '+86 139 0000 0000' } })
+    await fl.api('DELETE', `/api/webhooks/${w.id}`)
   })
 
   it('pausing holds deliveries and resuming sends them; deleting stops them', async () => {

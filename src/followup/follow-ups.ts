@@ -4,7 +4,7 @@
 // unanswered call closes the ticket at its deadline, with the reason in the history.
 import { z } from 'zod'
 import type { Database, Queryable } from '../store/index.js'
-import { recordTicketChange, type LockedTicket, type Status, type Ticket, type TicketRepository } from '../tickets/index.js'
+import { recordTicketChange, type Status, type Ticket, type TicketRepository } from '../tickets/index.js'
 import { answerScale, ratings, type Rating } from './rating.js'
 
 const SYSTEM = 'faultline'
@@ -120,7 +120,7 @@ export class FollowUps {
    */
   readonly settleOnMove =
     (to: Status) =>
-    async (tx: Queryable, current: LockedTicket, now: number): Promise<void> => {
+    async (tx: Queryable, current: Ticket, now: number): Promise<void> => {
       if (current.status !== 'resolved' || to !== 'in_progress') return
       await tx.query(`UPDATE follow_ups SET outcome = 'reopened', closed_at = to_timestamp($2 / 1000.0) WHERE ticket_id = $1 AND outcome IS NULL`, [
         current.id,
