@@ -36,10 +36,12 @@ export function receiver(pipeline: IngestPipeline, limits: DecodeLimits, log: Lo
     events: metrics.messagesAccepted.labels('events'),
     status: metrics.messagesAccepted.labels('status'),
   }
-  return async ({ qos, dup, messageId, ...delivery }) => {
-    const { receivedAt, receipt } = receiveTimes.stamp(delivery.deviceId, { qos, dup, messageId }, Date.now())
-    const publish: Publish = { ...delivery, receivedAt }
-    const durable = qos > 0
+  return async (delivery) => {
+    const { receivedAt, receipt } = receiveTimes.stamp(delivery.deviceId, delivery, Date.now())
+    // Named fields, not a rest and a spread: those copy property by property in the runtime, per message.
+    const { deviceId, topic, payload, will } = delivery
+    const publish: Publish = will ? { deviceId, topic, payload, receivedAt, will } : { deviceId, topic, payload, receivedAt }
+    const durable = delivery.qos > 0
     const decoded = decodeOrDeadLetter(publish, limits)
     try {
       if (decoded.ok) {
