@@ -179,6 +179,7 @@ async function ingestRun(fl: Child, backend: Backend, qos: 0 | 1, prefix: string
     })
     const pinger = await startPinger(fl.mqttPort, ids[0]!, tokens[0]!)
     const baseline = (await metrics(fl.httpPort))['faultline_rows_written_total'] ?? 0
+    const loadAvg = os.loadavg()[0]!
     await fl.probe('reset')
     const sent = load.go()
 
@@ -221,6 +222,8 @@ async function ingestRun(fl: Child, backend: Backend, qos: 0 | 1, prefix: string
       pingP99: percentile(rtts, 99),
       rssPeakMb: probe?.rssPeakMb ?? NaN,
       cpuCores: probe?.cpuCores ?? NaN,
+      cpuUsPerMsg: probe ? (probe.cpuCores * probe.windowMs * 1000) / messages : NaN,
+      loadAvg,
       rowsInDb,
       expectedRows,
       maxQueueRows,
