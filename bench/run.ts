@@ -61,7 +61,18 @@ async function startFaultlineChild(settings: Record<string, string>): Promise<Ch
     cwd: O.faultlineDir,
     ipc: true,
     // With its soft file limit raised to the hard one: the connections case holds one descriptor per device.
-    command: withRaisedFileLimit([process.execPath, ...profile, ...extra, '--import', 'tsx', '--import', path.join(root, 'bench/probe.ts'), 'src/main.ts']),
+    // --max-semi-space-size as `npm start` and the Dockerfile run it (README, Performance).
+    command: withRaisedFileLimit([
+      process.execPath,
+      '--max-semi-space-size=64',
+      ...profile,
+      ...extra,
+      '--import',
+      'tsx',
+      '--import',
+      path.join(root, 'bench/probe.ts'),
+      'src/main.ts',
+    ]),
   })
   let probeWaiter: ((r: ProbeReport) => void) | undefined
   fl.process.on('message', (m: ProbeReport) => {
