@@ -8,5 +8,6 @@ RUN npm run build:console
 ENV FAULTLINE_DATA_DIR=/data
 VOLUME /data
 EXPOSE 1883 8080
-# Exec form and node itself, no npx or tsx process in between: SIGTERM from `docker stop` reaches Faultline (issue 9)
-CMD ["node", "bin/faultline.js", "start"]
+# Exec form and node itself, no npx or tsx process in between: SIGTERM from `docker stop` reaches Faultline (issue 9).
+# A 64 MB young generation, as `npm start` runs it: ingest allocates fast and short-lived (README, Performance).
+CMD ["node", "--max-semi-space-size=64", "bin/faultline.js", "start"]

@@ -20,6 +20,10 @@ export interface RunResult {
   pingP99: number
   rssPeakMb: number
   cpuCores: number
+  /** Faultline's CPU (user + system, all threads) over the run ÷ messages: what the machine's load moves least */
+  cpuUsPerMsg: number
+  /** the machine's 1-minute load average as the run started (2 cores, shared) */
+  loadAvg: number
   rowsInDb: number
   expectedRows: number
   maxQueueRows: number
@@ -194,12 +198,12 @@ function renderIngest(lines: string[], cases: IngestCase[], ceiling: (key: Ceili
       ` Faultline runs as a child process (as in production); event-loop delay is measured inside it (monitorEventLoopDelay, preloaded bench/probe.ts), ping RTT is MQTT PINGREQ→PINGRESP from a separate connection every 20 ms. ` +
       `Figures are the median of ${s.runs} run(s) per column. "of bare aedes" is msgs/s ÷ the bare-aedes ceiling at the same QoS; "of the database" is rows/s ÷ COPY ×4 (server) or PGlite alone (embedded), both measured above.`,
     ``,
-    `| case | msgs/s | of bare aedes | rows/s | of the database | accepted msgs/s | event-loop p99 | ping RTT p50 / p99 | RSS peak | Faultline CPU |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| case | msgs/s | of bare aedes | rows/s | of the database | accepted msgs/s | event-loop p99 | ping RTT p50 / p99 | RSS peak | Faultline CPU | CPU per msg |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
   )
   for (const c of cases) {
     if (c.runs.length === 0) {
-      lines.push(`| ${c.name} | – | – | – | – | – | – | – | – | ${outcome(c)} |`)
+      lines.push(`| ${c.name} | – | – | – | – | – | – | – | – | – | ${outcome(c)} |`)
       continue
     }
     const col = (f: (r: RunResult) => number) => median(c.runs.map(f))
@@ -212,7 +216,7 @@ function renderIngest(lines: string[], cases: IngestCase[], ceiling: (key: Ceili
     lines.push(
       `| ${c.name}${c.runs.length < s.runs ? ` (${c.runs.length} run${c.runs.length > 1 ? 's' : ''})` : ''} | ${fmt(msgs)} | ${pct(ofBroker)} | ${fmt(rows)} | ${pct(ofDatabase)} | ${fmt(col((r) => r.acceptMsgsPerS))} | ` +
         `${eldP99.toFixed(1)} ms (max ${col((r) => r.eldMax).toFixed(0)}) | ${col((r) => r.pingP50).toFixed(1)} / ${pingP99.toFixed(1)} ms | ` +
-        `${col((r) => r.rssPeakMb).toFixed(0)} MB | ${col((r) => r.cpuCores).toFixed(2)} cores |`,
+        `${col((r) => r.rssPeakMb).toFixed(0)} MB | ${col((r) => r.cpuCores).toFixed(2)} cores | ${col((r) => r.cpuUsPerMsg).toFixed(1)} µs |`,
     )
     // Issue 13's targets for this case.
     if (c.backend === 'server' && c.qos === 0) {
@@ -239,16 +243,16 @@ function renderIngest(lines: string[], cases: IngestCase[], ceiling: (key: Ceili
     '',
     '### Ingest runs',
     '',
-    '| case | run | s | msgs/s | rows in db / expected | max write queue rows | backpressure waits |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| case | run | s | msgs/s | CPU per msg | load average | rows in db / expected | max write queue rows | backpressure waits |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   )
   for (const c of cases) {
     c.runs.forEach((r, i) =>
       lines.push(
-        `| ${c.name} | ${i + 1} | ${r.seconds.toFixed(1)} | ${fmt(r.msgsPerS)} | ${fmt(r.rowsInDb)} / ${fmt(r.expectedRows)} | ${fmt(r.maxQueueRows)} | ${fmt(r.backpressureWaits)} |`,
+        `| ${c.name} | ${i + 1} | ${r.seconds.toFixed(1)} | ${fmt(r.msgsPerS)} | ${r.cpuUsPerMsg.toFixed(1)} µs | ${r.loadAvg.toFixed(1)} | ${fmt(r.rowsInDb)} / ${fmt(r.expectedRows)} | ${fmt(r.maxQueueRows)} | ${fmt(r.backpressureWaits)} |`,
       ),
     )
-    if (c.failed) lines.push(`| ${c.name} | failed | | | ${cell(c.failed)} | | |`)
+    if (c.failed) lines.push(`| ${c.name} | failed | | | | | ${cell(c.failed)} | | |`)
   }
 }
 

@@ -61,7 +61,18 @@ async function startFaultlineChild(settings: Record<string, string>): Promise<Ch
     cwd: O.faultlineDir,
     ipc: true,
     // With its soft file limit raised to the hard one: the connections case holds one descriptor per device.
-    command: withRaisedFileLimit([process.execPath, ...profile, ...extra, '--import', 'tsx', '--import', path.join(root, 'bench/probe.ts'), 'src/main.ts']),
+    // --max-semi-space-size as `npm start` and the Dockerfile run it (README, Performance).
+    command: withRaisedFileLimit([
+      process.execPath,
+      '--max-semi-space-size=64',
+      ...profile,
+      ...extra,
+      '--import',
+      'tsx',
+      '--import',
+      path.join(root, 'bench/probe.ts'),
+      'src/main.ts',
+    ]),
   })
   let probeWaiter: ((r: ProbeReport) => void) | undefined
   fl.process.on('message', (m: ProbeReport) => {
@@ -179,6 +190,7 @@ async function ingestRun(fl: Child, backend: Backend, qos: 0 | 1, prefix: string
     })
     const pinger = await startPinger(fl.mqttPort, ids[0]!, tokens[0]!)
     const baseline = (await metrics(fl.httpPort))['faultline_rows_written_total'] ?? 0
+    const loadAvg = os.loadavg()[0]!
     await fl.probe('reset')
     const sent = load.go()
 
@@ -221,6 +233,8 @@ async function ingestRun(fl: Child, backend: Backend, qos: 0 | 1, prefix: string
       pingP99: percentile(rtts, 99),
       rssPeakMb: probe?.rssPeakMb ?? NaN,
       cpuCores: probe?.cpuCores ?? NaN,
+      cpuUsPerMsg: probe ? (probe.cpuCores * probe.windowMs * 1000) / messages : NaN,
+      loadAvg,
       rowsInDb,
       expectedRows,
       maxQueueRows,

@@ -23,23 +23,24 @@ export const reservedNames: readonly string[] = Object.getOwnPropertyNames(Objec
 /** How deep a payload may nest (status details are free-form JSON); a backlog sample's metric is only 3 levels down. */
 export const MAX_JSON_DEPTH = 32
 
-export const metricName = z
-  .string()
-  .regex(
-    new RegExp(`^(?!(?:${reservedNames.join('|')})$)[A-Za-z][A-Za-z0-9_.]{0,63}$`),
-    'metric names are letters, digits, "_" and ".", at most 64, and not a reserved name',
-  )
+/** What a metric name may be; also src/ingest/plain-telemetry.ts's fast check. */
+export const metricNamePattern = new RegExp(`^(?!(?:${reservedNames.join('|')})$)[A-Za-z][A-Za-z0-9_.]{0,63}$`)
+
+export const metricName = z.string().regex(metricNamePattern, 'metric names are letters, digits, "_" and ".", at most 64, and not a reserved name')
+
+export const MAX_METRICS_PER_SAMPLE = 256
+export const MAX_BACKLOG_SAMPLES = 1000
 
 export const telemetrySample = z.strictObject({
   ...stamped,
   metrics: z
     .record(metricName, z.number().refine(Number.isFinite, 'must be a finite number'))
     .refine((m) => Object.keys(m).length > 0, 'at least one metric')
-    .refine((m) => Object.keys(m).length <= 256, 'at most 256 metrics per sample'),
+    .refine((m) => Object.keys(m).length <= MAX_METRICS_PER_SAMPLE, `at most ${MAX_METRICS_PER_SAMPLE} metrics per sample`),
 })
 
 /** A backlog uploaded after a reconnect. */
-export const telemetryBacklog = z.array(telemetrySample).min(1).max(1000)
+export const telemetryBacklog = z.array(telemetrySample).min(1).max(MAX_BACKLOG_SAMPLES)
 
 /** devices/<id>/telemetry: one sample, or an array of them. */
 export const telemetryPayload = z.union([telemetrySample, telemetryBacklog])

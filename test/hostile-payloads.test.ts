@@ -255,7 +255,8 @@ describe('the writer, when the database cannot take a batch', () => {
     await pipeline.settled()
     await pipeline.close()
     expect(committed).toHaveLength(1)
-    expect(committed[0]![1]).toEqual(['good'])
+    // The device ids of the telemetry statement, as the array literal the writer sends (src/ingest/array-literal.ts).
+    expect(String(committed[0]![1])).toBe('{"good"}')
   })
 })
 

@@ -1,5 +1,5 @@
 // Threshold rules: a metric past its limit for long enough, cleared only once past the clearing limit.
-import { concat, defer, from, mergeMap, type OperatorFunction } from 'rxjs'
+import { concat, defer, from, Observable, type OperatorFunction } from 'rxjs'
 import { formatDuration, type Catalog, type ThresholdRule } from '../catalog/index.js'
 import type { DeviceRecord, TelemetryRecord } from '../ingest/index.js'
 import { conditionKey, thresholdCondition } from '../conditions.js'
@@ -91,16 +91,24 @@ export function sustainedBreaches(catalog: Catalog, modelOf: ModelOf, initial: D
         return undefined
       }
 
-      const judgeAll = (record: DeviceRecord): Detection[] => {
-        if (record.kind !== 'telemetry') return []
-        const rules = catalog.get(modelOf(record.deviceId) ?? '')?.thresholds ?? []
-        return rules.flatMap((rule) => {
+      // Each record's detections are emitted as it is judged: no array, nor mergeMap's inner subscription, per record.
+      const judgeAll = (record: DeviceRecord, emit: (d: Detection) => void) => {
+        if (record.kind !== 'telemetry') return
+        const rules = catalog.get(modelOf(record.deviceId) ?? '')?.thresholds
+        for (const rule of rules ?? []) {
           const value = record.metrics[rule.metric]
-          return typeof value === 'number' ? (judge(record, rule, value) ?? []) : []
-        })
+          const detection = typeof value === 'number' ? judge(record, rule, value) : undefined
+          if (detection) emit(detection)
+        }
       }
 
       const replay = [...(initial.recentTelemetry ?? [])].sort((a, b) => a.time - b.time)
-      return concat(from(replay), source).pipe(mergeMap(judgeAll))
+      return new Observable<Detection>((subscriber) =>
+        concat(from(replay), source).subscribe({
+          next: (record) => judgeAll(record, (d) => subscriber.next(d)),
+          error: (err: unknown) => subscriber.error(err),
+          complete: () => subscriber.complete(),
+        }),
+      )
     })
 }

@@ -10,6 +10,7 @@ import {
   type TelemetrySample,
 } from '../../schemas/messages.js'
 import { jsonBoundsProblem } from './json-bounds.js'
+import { plainTelemetry } from './plain-telemetry.js'
 import { deadLetter, MAX_DATE_MS, type DeadLetterRecord, type DeviceRecord } from './records.js'
 
 export interface DecodeLimits {
@@ -73,7 +74,7 @@ function toMillis(ts: number | string | undefined, receivedAt: number): number {
 
 /** The channel of a device topic: `devices/<id>/<channel>`, where the caller has checked <id>. */
 function channelOf(topic: string, deviceId: string): Channel | undefined {
-  const channel = topic.slice(`devices/${deviceId}/`.length)
+  const channel = topic.slice('devices/'.length + deviceId.length + 1)
   return Object.hasOwn(payloadSchemas, channel) ? (channel as Channel) : undefined
 }
 
@@ -92,43 +93,49 @@ export function decode(publish: Publish, limits: DecodeLimits): Decoded {
   } catch (err) {
     return reject(publish, 'invalid_json', (err as Error).message)
   }
-  const unbounded = jsonBoundsProblem(json)
-  if (unbounded) return reject(publish, 'schema', unbounded)
-  // The union's two branches are told apart here, so an error names the field rather than "invalid input".
-  const schema = channel === 'telemetry' ? (Array.isArray(json) ? telemetryBacklog : telemetrySample) : payloadSchemas[channel]
-  const parsed = schema.safeParse(json)
-  if (!parsed.success) return reject(publish, onlyTimestampIssues(parsed.error) ? 'timestamp' : 'schema', describeIssues(parsed.error))
+  // Plain telemetry is taken as it is; all else is bounded, then judged by zod, which names what is wrong.
+  let data: unknown = channel === 'telemetry' ? plainTelemetry(json) : undefined
+  if (data === undefined) {
+    const unbounded = jsonBoundsProblem(json)
+    if (unbounded) return reject(publish, 'schema', unbounded)
+    // The union's two branches are told apart here, so an error names the field rather than "invalid input".
+    const schema = channel === 'telemetry' ? (Array.isArray(json) ? telemetryBacklog : telemetrySample) : payloadSchemas[channel]
+    const parsed = schema.safeParse(json)
+    if (!parsed.success) return reject(publish, onlyTimestampIssues(parsed.error) ? 'timestamp' : 'schema', describeIssues(parsed.error))
+    data = parsed.data
+  }
 
   const records: DeviceRecord[] = []
   switch (channel) {
     case 'telemetry': {
-      const data = parsed.data as TelemetrySample | TelemetrySample[]
-      for (const sample of Array.isArray(data) ? data : [data]) {
+      const samples = data as TelemetrySample | TelemetrySample[]
+      for (const sample of Array.isArray(samples) ? samples : [samples]) {
         records.push({ kind: 'telemetry', deviceId, time: toMillis(sample.ts, receivedAt), receivedAt, seq: sample.seq, metrics: sample.metrics })
       }
       break
     }
     case 'events': {
-      const e = parsed.data as EventPayload
+      const e = data as EventPayload
       records.push({ kind: 'event', deviceId, time: toMillis(e.ts, receivedAt), receivedAt, seq: e.seq, type: e.type, code: e.code, detail: e.detail })
       break
     }
     case 'status': {
-      const { ts, seq: _seq, online, fw, ...details } = parsed.data as StatusPayload
+      const { ts, seq: _seq, online, fw, ...details } = data as StatusPayload
       records.push({ kind: 'status', deviceId, time: toMillis(ts, receivedAt), receivedAt, online, fw, details, ...(publish.will && { will: true }) })
       break
     }
   }
 
-  for (const [i, r] of records.entries()) {
-    const where = records.length > 1 ? `sample ${i}: ` : ''
-    if (Number.isNaN(r.time)) return reject(publish, 'timestamp', `${where}not a date`)
-    if (r.time > receivedAt + limits.maxFutureMs) {
-      return reject(publish, 'timestamp', `${where}${shown(r.time)} is more than ${limits.maxFutureMs} ms ahead of the receive time`)
-    }
-    if (r.time < receivedAt - limits.maxAgeMs) {
-      return reject(publish, 'timestamp', `${where}${shown(r.time)} is more than ${limits.maxAgeMs} ms old`)
-    }
+  for (let i = 0; i < records.length; i++) {
+    const { time } = records[i]!
+    const problem = Number.isNaN(time)
+      ? 'not a date'
+      : time > receivedAt + limits.maxFutureMs
+        ? `${shown(time)} is more than ${limits.maxFutureMs} ms ahead of the receive time`
+        : time < receivedAt - limits.maxAgeMs
+          ? `${shown(time)} is more than ${limits.maxAgeMs} ms old`
+          : undefined
+    if (problem) return reject(publish, 'timestamp', `${records.length > 1 ? `sample ${i}: ` : ''}${problem}`)
   }
   return { ok: true, channel, records }
 }

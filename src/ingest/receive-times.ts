@@ -4,6 +4,8 @@
 // - a QoS 1 message resent after a lost PUBACK (DUP set, same packet id) must land on the same rows as the
 //   first delivery, so it gets the first delivery's time back. The write-ahead log keeps each QoS 1 entry's
 //   receipt, so a restart rebuilds what the resend needs (README, Delivery guarantees).
+import { RecentMap } from './recent-map.js'
+
 const LIMIT = 100_000
 
 /** What a QoS 1 message's redelivery needs to land on the rows of its first delivery. */
@@ -20,24 +22,18 @@ export interface DeliveryFlags {
   messageId?: number
 }
 
-/** A map that forgets its least recently set key beyond LIMIT entries. */
-function remember<K, V>(map: Map<K, V>, key: K, value: V) {
-  map.delete(key)
-  map.set(key, value)
-  if (map.size > LIMIT) map.delete(map.keys().next().value!)
-}
-
 const packetKey = (deviceId: string, messageId: number) => `${deviceId}\u0000${messageId}`
 
 export class ReceiveTimes {
-  private readonly byPacket = new Map<string, number>()
-  private readonly latest = new Map<string, number>()
+  /** packets and devices seen recently: at least the last LIMIT of each are remembered */
+  private readonly byPacket = new RecentMap<string, number>(LIMIT)
+  private readonly latest = new RecentMap<string, number>(LIMIT)
 
   /** Starts from the receipts an earlier run logged, oldest first. */
   constructor(logged: Iterable<PacketReceipt> = []) {
     for (const r of logged) {
-      remember(this.byPacket, packetKey(r.deviceId, r.messageId), r.receivedAt)
-      remember(this.latest, r.deviceId, Math.max(r.receivedAt, this.latest.get(r.deviceId) ?? 0))
+      this.byPacket.set(packetKey(r.deviceId, r.messageId), r.receivedAt)
+      this.latest.set(r.deviceId, Math.max(r.receivedAt, this.latest.get(r.deviceId) ?? 0))
     }
   }
 
@@ -47,13 +43,13 @@ export class ReceiveTimes {
     if (messageId === undefined) return { receivedAt: this.next(deviceId, now) }
     const key = packetKey(deviceId, messageId)
     const receivedAt = (packet.dup ? this.byPacket.get(key) : undefined) ?? this.next(deviceId, now)
-    remember(this.byPacket, key, receivedAt)
+    this.byPacket.set(key, receivedAt)
     return { receivedAt, receipt: { deviceId, messageId, receivedAt } }
   }
 
   private next(deviceId: string, now: number): number {
     const time = Math.max(now, (this.latest.get(deviceId) ?? 0) + 1)
-    remember(this.latest, deviceId, time)
+    this.latest.set(deviceId, time)
     return time
   }
 }

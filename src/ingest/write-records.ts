@@ -1,28 +1,31 @@
 // The SQL that stores a batch of accepted records: one multi-row statement per table, idempotent where the
 // data has a natural key, so a batch replayed from the write-ahead log after a crash lands once.
 import type { Queryable } from '../store/index.js'
+import { arrayLiteral, numberElement, textElement } from './array-literal.js'
 import type { DeadLetterRecord, EventRecord, IngestRecord, StatusRecord, TelemetryRecord } from './records.js'
 
 const ms = (column: string) => `to_timestamp(${column} / 1000.0)`
 
 async function writeTelemetry(tx: Queryable, records: TelemetryRecord[]): Promise<void> {
-  const times: number[] = []
+  const times: string[] = []
   const devices: string[] = []
   const metrics: string[] = []
-  const values: number[] = []
+  const values: string[] = []
   for (const r of records) {
+    const time = numberElement(r.time)
+    const device = textElement(r.deviceId)
     for (const metric in r.metrics) {
-      times.push(r.time)
-      devices.push(r.deviceId)
-      metrics.push(metric)
-      values.push(r.metrics[metric]!)
+      times.push(time)
+      devices.push(device)
+      metrics.push(textElement(metric))
+      values.push(numberElement(r.metrics[metric]))
     }
   }
   await tx.query(
     `INSERT INTO telemetry (time, device_id, metric, value)
      SELECT ${ms('t')}, d, m, v FROM unnest($1::float8[], $2::text[], $3::text[], $4::float8[]) AS u(t, d, m, v)
      ON CONFLICT DO NOTHING`,
-    [times, devices, metrics, values],
+    [arrayLiteral(times), arrayLiteral(devices), arrayLiteral(metrics), arrayLiteral(values)],
   )
 }
 
