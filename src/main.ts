@@ -139,6 +139,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
         clock,
         policy,
         log: rulesLog,
+        onCommitted: (n) => metrics.rulesBatchDetections.observe(n),
         lanes: db.writeConcurrency,
       }),
       tap((outcome) => {

@@ -47,6 +47,8 @@ export interface RulesStageDeps {
   clock: Clock
   policy: TicketPolicy
   log: Logger
+  /** told of each committed transaction: how many detections it applied */
+  onCommitted?: (detections: number) => void
   /** batches applied at once, on different devices (the database's write concurrency) */
   lanes: number
 }
@@ -64,7 +66,7 @@ export function repairTickets(deps: RulesStageDeps): OperatorFunction<Detection,
     const unknown: DetectionOutcome = { action: 'unknown_device' }
     if (devices.every((device) => !device)) return batch.map(() => unknown)
     // The detections' and the tickets' stream events are appended together, at the end (src/stream/outbox.ts).
-    return inStreamTransaction(deps.db, async (tx) => {
+    const outcomes = await inStreamTransaction(deps.db, async (tx) => {
       const outcomes: DetectionOutcome[] = batch.map(() => unknown)
       // Devices are applied side by side, each one's detections in order: their statements queue on the one
       // connection, and each goes out as the one before it answers rather than a turn of the event loop later,
@@ -79,6 +81,8 @@ export function repairTickets(deps: RulesStageDeps): OperatorFunction<Detection,
       if (failed) throw failed.reason
       return outcomes
     })
+    deps.onCommitted?.(batch.length)
+    return outcomes
   }
   /**
    * A batch is retried whole through an outage. Should it fail otherwise (one detection the database or a rule
