@@ -152,7 +152,17 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   // Awaited only at close: a failure before then is logged here, never an unhandled rejection that ends the process.
   const ticketing = lastValueFrom(
     detections$.pipe(
-      repairTickets({ catalog, db, device: (id) => registry.get(id), tickets, clock, policy, log: rulesLog, lanes: db.writeConcurrency }),
+      repairTickets({
+        catalog,
+        db: { transaction: (fn) => db.priorityTransaction(fn) },
+        device: (id) => registry.get(id),
+        tickets,
+        clock,
+        policy,
+        log: rulesLog,
+        onCommitted: (n) => metrics.rulesBatchDetections.observe(n),
+        lanes: db.writeConcurrency,
+      }),
       tap((outcome) => {
         metrics.detections.inc({ action: outcome.action })
         if (outcome.action === 'opened') dispatcher.wake('opened')

@@ -51,6 +51,7 @@ export function createMetrics() {
       [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     ),
     writeBatchRows: histogram('write_batch_rows', 'Rows in one committed write batch', [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000]),
+    rulesBatchDetections: histogram('rules_batch_detections', 'Detections applied in one committed rules-stage transaction', [1, 2, 5, 10, 25, 50, 100]),
     openTickets: scrapedGauge({
       name: 'faultline_open_tickets',
       help: 'Tickets not yet resolved, closed or cancelled, by priority and kind (read at scrape time)',

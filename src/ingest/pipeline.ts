@@ -2,10 +2,12 @@
 //
 // Admission is bounded by rows not yet in the database. When that queue is full, accept() waits, the broker
 // stops reading from the client that sent the message, and TCP pushes back on the device: nothing is dropped.
+// Events and status have a lane of their own there (admission.ts): faults before telemetry.
 import { defer, lastValueFrom, map, mergeMap, Subject, tap, type Observable } from 'rxjs'
 import type { Logger } from 'pino'
 import { retryWithBackoff, type Database } from '../store/index.js'
 import type { Metrics } from '../metrics.js'
+import { Admission, type AdmissionLane } from './admission.js'
 import { batchByRows } from './batch-by-rows.js'
 import type { PacketReceipt } from './receive-times.js'
 import { refusedRecord, rowCount, type IngestRecord } from './records.js'
@@ -17,6 +19,8 @@ import { writeRecords } from './write-records.js'
 interface Entry {
   records: IngestRecord[]
   rows: number
+  /** the lane its rows were admitted in, given back there once written */
+  lane: AdmissionLane
   segment: Segment
   durable: Promise<void>
 }
@@ -34,10 +38,7 @@ export class IngestPipeline {
   private readonly entries = new Subject<Entry>()
   private readonly acceptedRecords = new Subject<IngestRecord>()
   private readonly written: Promise<void>
-  private queuedRows = 0
-  /** messages waiting for room, oldest first from `waitingHead` (a shift() per admission would be O(n)) */
-  private waiting: { rows: number; admit: () => void }[] = []
-  private waitingHead = 0
+  private readonly admission: Admission
   private closed = false
   /** when the writer last committed, or rows began to wait in an empty queue: what a stall is measured from */
   private lastProgressAt = Date.now()
@@ -57,6 +58,7 @@ export class IngestPipeline {
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {
+    this.admission = new Admission(options.queueRows)
     this.written = lastValueFrom(this.entries.pipe(this.storeBatches()), { defaultValue: undefined })
   }
 
@@ -82,8 +84,9 @@ export class IngestPipeline {
     for (const { records, segment } of recovered) {
       const checked = records.map((r) => pipeline.replayable(r))
       const rows = rowsOf(checked)
-      pipeline.queuedRows += rows
-      pipeline.enqueue({ records: checked, rows, segment, durable: Promise.resolve() })
+      const lane = pipeline.admission.laneOf(checked)
+      lane.queuedRows += rows
+      pipeline.enqueue({ records: checked, rows, lane, segment, durable: Promise.resolve() })
     }
     return pipeline
   }
@@ -104,20 +107,20 @@ export class IngestPipeline {
   async accept(records: IngestRecord[], durable: boolean, receipt?: PacketReceipt): Promise<void> {
     if (this.closed) throw new Error('ingest is shut down')
     const rows = rowsOf(records)
-    if (this.waitingCount > 0 || !this.fits(rows)) {
+    const lane = this.admission.laneOf(records)
+    const wasEmpty = this.queuedRows === 0
+    const room = lane.take(rows)
+    if (room) {
       this.metrics.backpressureWaits.inc()
-      await new Promise<void>((admit) => this.waiting.push({ rows, admit }))
-    } else {
-      if (this.queuedRows === 0) this.progressed()
-      this.queuedRows += rows
-    }
+      await room
+    } else if (wasEmpty) this.progressed()
     let appended: ReturnType<WriteAheadLog['append']>
     try {
       appended = this.wal.append(records, receipt)
-      this.enqueue({ records, rows, segment: appended.segment, durable: appended.durable })
+      this.enqueue({ records, rows, lane, segment: appended.segment, durable: appended.durable })
     } catch (err) {
       // Room taken for a message that never reached the queue goes back, or each such message shrinks it for good.
-      this.giveBack(rows)
+      this.giveBack(lane, rows)
       throw err
     }
     for (const record of records) this.acceptedRecords.next(record)
@@ -154,12 +157,11 @@ export class IngestPipeline {
   }
 
   private get waitingCount(): number {
-    return this.waiting.length - this.waitingHead
+    return this.admission.waitingCount
   }
 
-  /** A message larger than the whole queue still fits an empty queue, or it would never be admitted. */
-  private fits(rows: number): boolean {
-    return this.queuedRows === 0 || this.queuedRows + rows <= this.options.queueRows
+  private get queuedRows(): number {
+    return this.admission.queuedRows
   }
 
   /** Queues an entry whose rows are already counted in queuedRows. */
@@ -237,7 +239,7 @@ export class IngestPipeline {
     this.metrics.rowsWritten.inc(rows)
     this.metrics.writeBatchRows.observe(rows)
     this.progressed()
-    this.giveBack(rows)
+    for (const e of batch) this.giveBack(e.lane, e.rows)
   }
 
   private progressed() {
@@ -245,20 +247,9 @@ export class IngestPipeline {
     this.metrics.writerProgressAt.set(this.lastProgressAt / 1000)
   }
 
-  /** Rows leave the queue (written, or never queued): waiting messages are admitted in arrival order while they fit. */
-  private giveBack(rows: number) {
-    this.queuedRows -= rows
-    // Admit waiting messages in arrival order while they fit.
-    while (this.waitingCount > 0 && this.fits(this.waiting[this.waitingHead]!.rows)) {
-      const next = this.waiting[this.waitingHead++]!
-      this.queuedRows += next.rows
-      next.admit()
-    }
-    // Drop the admitted ones now and then, so the list does not keep them all.
-    if (this.waitingCount === 0 || (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length)) {
-      this.waiting = this.waiting.slice(this.waitingHead)
-      this.waitingHead = 0
-    }
+  /** Rows leave the queue (written, or never queued), and waiting messages of their lane come in. */
+  private giveBack(lane: AdmissionLane, rows: number) {
+    lane.giveBack(rows)
     this.metrics.queueRows.set(this.queuedRows)
     if (this.waitingCount === 0) this.onAllAdmitted?.()
     if (this.queuedRows === 0) for (const settle of this.onSettled.splice(0)) settle()

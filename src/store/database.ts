@@ -34,6 +34,11 @@ export interface Database extends Queryable {
   /** Runs fn in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
   /**
+   * The same, for work that must not queue behind bulk writes for a connection: faults becoming tickets (issue
+   * 13, faults before telemetry). The server gives it connections of its own; the embedded engine has one.
+   */
+  priorityTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /**
    * Resolves once the database answers a trivial query; rejects saying why. Callers share the probe in flight,
    * so a database that stopped answering is not sent one more connection per caller.
    */

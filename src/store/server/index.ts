@@ -30,6 +30,9 @@ export interface ServerTimeouts {
   queryMs: number
 }
 
+/** Batches written at once, and lanes of the rules stage. */
+const WRITE_CONCURRENCY = 4
+
 export const SERVER_TIMEOUTS: ServerTimeouts = { connectMs: 5_000, statementMs: 30_000, queryMs: 35_000 }
 
 function queryable(client: pg.Pool | pg.PoolClient): Queryable {
@@ -48,67 +51,77 @@ function queryable(client: pg.Pool | pg.PoolClient): Queryable {
   }
 }
 
+async function transactionOn<T>(pool: pg.Pool, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  const client = await orUnavailable(() => pool.connect())
+  // A checked-out client whose connection fails emits 'error' (and fails its query): with no listener that
+  // is an uncaught exception, and the process exits. Heard here, it marks the client as lost.
+  let lost: Error | undefined
+  const onLost = (err: Error) => (lost ??= err)
+  client.on('error', onLost)
+  const tx = queryable(client)
+  try {
+    await tx.exec('BEGIN')
+    const result = await fn(tx)
+    await tx.exec('COMMIT')
+    return result
+  } catch (err) {
+    // A lost connection is not rolled back (the server does that as it ends); any other failure, an
+    // application error thrown by fn included, is rolled back here and the connection goes on serving.
+    if (lost || err instanceof DatabaseUnavailable) lost ??= err as Error
+    else
+      lost = await client.query('ROLLBACK').then(
+        () => undefined,
+        (rollback: Error) => rollback,
+      )
+    throw err
+  } finally {
+    client.off('error', onLost)
+    // With an error, the pool destroys the client instead of handing a broken connection to the next caller.
+    client.release(lost)
+  }
+}
+
 export async function openServerDatabase(url: string, onError: (err: Error) => void, timeouts: ServerTimeouts = SERVER_TIMEOUTS): Promise<Database> {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: 8,
-    types,
-    application_name: 'faultline',
-    connectionTimeoutMillis: timeouts.connectMs,
-    statement_timeout: timeouts.statementMs,
-    query_timeout: timeouts.queryMs,
-    // A server that vanished without closing the connection (host down, network cut) is found out by the kernel.
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 10_000,
-  })
+  const poolOf = (max: number, application_name: string) =>
+    new pg.Pool({
+      connectionString: url,
+      max,
+      types,
+      application_name,
+      connectionTimeoutMillis: timeouts.connectMs,
+      statement_timeout: timeouts.statementMs,
+      query_timeout: timeouts.queryMs,
+      // A server that vanished without closing the connection (host down, network cut) is found out by the kernel.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    })
+  const pool = poolOf(8, 'faultline')
+  // Faults before telemetry (issue 13): the rules stage's transactions never wait for a connection that the
+  // writer's batches, the stream's readers and the API hold; one per lane of the rules stage (writeConcurrency).
+  const priorityPool = poolOf(WRITE_CONCURRENCY, 'faultline-priority')
   // An idle client losing its server (a restart, an outage) is reported, not thrown: the writer retries.
-  pool.on('error', onError)
+  for (const p of [pool, priorityPool]) p.on('error', onError)
   // pg emits 'error' on a client that loses its server while it has no query running; the pool listens only
   // while the client is idle. A listener for the client's whole life means no moment in between (checked out,
   // between two statements, being released) can turn a terminated backend into an uncaught exception; the
   // statement that was cut fails on its own and the caller hears of it there.
-  pool.on('connect', (client) => client.on('error', () => {}))
+  for (const p of [pool, priorityPool]) p.on('connect', (client) => client.on('error', () => {}))
   await orUnavailable(() => pool.query('SELECT 1'))
   let probe: Promise<void> | undefined
   return {
     backend: 'server',
     batchRows: 5_000,
-    writeConcurrency: 4,
+    writeConcurrency: WRITE_CONCURRENCY,
     ...queryable(pool),
-    async transaction(fn) {
-      const client = await orUnavailable(() => pool.connect())
-      // A checked-out client whose connection fails emits 'error' (and fails its query): with no listener that
-      // is an uncaught exception, and the process exits. Heard here, it marks the client as lost.
-      let lost: Error | undefined
-      const onLost = (err: Error) => (lost ??= err)
-      client.on('error', onLost)
-      const tx = queryable(client)
-      try {
-        await tx.exec('BEGIN')
-        const result = await fn(tx)
-        await tx.exec('COMMIT')
-        return result
-      } catch (err) {
-        // A lost connection is not rolled back (the server does that as it ends); any other failure, an
-        // application error thrown by fn included, is rolled back here and the connection goes on serving.
-        if (lost || err instanceof DatabaseUnavailable) lost ??= err as Error
-        else
-          lost = await client.query('ROLLBACK').then(
-            () => undefined,
-            (rollback: Error) => rollback,
-          )
-        throw err
-      } finally {
-        client.off('error', onLost)
-        // With an error, the pool destroys the client instead of handing a broken connection to the next caller.
-        client.release(lost)
-      }
-    },
+    transaction: (fn) => transactionOn(pool, fn),
+    priorityTransaction: (fn) => transactionOn(priorityPool, fn),
     ping: () =>
       (probe ??= orUnavailable(() => pool.query('SELECT 1'))
         .then(() => {})
         .finally(() => (probe = undefined))),
     listen: (channel, onNotify) => listenOn(url, channel, onNotify, onError, timeouts),
-    close: () => pool.end(),
+    close: async () => {
+      await Promise.all([pool.end(), priorityPool.end()])
+    },
   }
 }
