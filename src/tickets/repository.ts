@@ -431,7 +431,8 @@ export class TicketRepository {
   async announceEnRoute(ref: string, trip: EnRoute): Promise<Ticket> {
     return inStreamTransaction(this.db, async (tx) => {
       const current = await this.lock(tx, ref)
-      if (!enRouteFrom.includes(current.status)) throw new TransitionConflict(`a technician sets out for an assigned ticket or between visits; this one is ${current.status}`)
+      if (!enRouteFrom.includes(current.status))
+        throw new TransitionConflict(`a technician sets out for an assigned ticket or between visits; this one is ${current.status}`)
       const now = this.clock.now()
       await tx.query(`UPDATE tickets SET updated_at = to_timestamp($2 / 1000.0) WHERE id = $1`, [current.id, now])
       const ticket = await this.byId(tx, current.id)
