@@ -14,6 +14,7 @@ import { loadConfig, settingsHelp, type Config } from './config/index.js'
 import { DeviceRegistry } from './devices/index.js'
 import { Dispatcher, TechnicianRepository } from './dispatch/index.js'
 import { detections, loadDetectorState, raisedPerHour } from './detect/index.js'
+import { followUpScheduler, FollowUps, FollowUpWatcher, Visits } from './followup/index.js'
 import { Closers, exitIfCannotStart, waitForDatabase } from './lifecycle/index.js'
 import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type IngestRecord } from './ingest/index.js'
 import { MaintenanceRecords, MaintenanceScheduler } from './maintenance/index.js'
@@ -115,15 +116,23 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     log: log.child({ component: 'dispatch' }),
     onPass: () => metrics.dispatchPasses.inc(),
   })
+  const recordService = maintenanceRecords.recordServiceOnResolve(catalog)
+  // A resolution schedules its follow-up call (issue 12), in the same transaction.
+  const scheduleFollowUp = followUpScheduler(config.followUpWithinMs)
   // A ticket opened or moved may be assignable now, or free a technician: dispatch looks again (issue 11).
   const tickets = new TicketRepository(
     db,
     clock,
     config.timeZone,
-    maintenanceRecords.recordServiceOnResolve(catalog),
+    async (tx, ticket) => {
+      await recordService(tx, ticket)
+      await scheduleFollowUp(tx, ticket)
+    },
     (change) => dispatcher.wake(change === 'opened' ? 'opened' : 'technicians'),
     config.ticketNumber,
   )
+  const followUps = new FollowUps(db, tickets)
+  const visits = new Visits(db, clock)
   metrics.openTickets.readFrom(async () => (await tickets.openCounts()).map(({ priority, kind, count }) => ({ labels: { priority, kind }, value: count })))
   const policy = { ...config.sla, timeZone: config.timeZone, unknownModel: config.unknownModel, clockSkewMs: config.maxFutureMs }
   const initial = await loadDetectorState(db, catalog, await registry.lastSeen(), clock.now())
@@ -165,6 +174,16 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   })
   consumers.push(() => sla.close())
   await sla.start()
+  const followUpWatcher = new FollowUpWatcher({
+    followUps,
+    clock,
+    log: log.child({ component: 'follow-up' }),
+    intervalMs: config.slaIntervalMs,
+    onExpired: () => metrics.followUpsExpired.inc(),
+    onPass: () => metrics.followUpPasses.inc(),
+  })
+  consumers.push(() => followUpWatcher.close())
+  await followUpWatcher.start()
   // Closed with the pipeline's consumers: a pass in flight finishes before the database closes.
   consumers.push(() => dispatcher.close())
   dispatcher.start()
@@ -225,6 +244,8 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
       log,
       catalog,
       tickets,
+      followUps,
+      visits,
       clock,
       policy,
       maintenance,

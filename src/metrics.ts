@@ -32,6 +32,8 @@ export function createMetrics() {
     maintenancePasses: counter('maintenance_passes_total', 'Passes over every service plan of every device'),
     slaAlerts: counter('sla_alerts_total', "SLA warnings and breaches raised, by deadline and the ticket's priority", ['level', 'deadline', 'priority']),
     slaPasses: counter('sla_passes_total', 'Passes of the SLA watcher over the deadlines due'),
+    followUpPasses: counter('follow_up_passes_total', 'Passes of the follow-up watcher over the calls unanswered at their deadline'),
+    followUpsExpired: counter('follow_ups_expired_total', 'Tickets closed by this process because their follow-up call went unanswered'),
     dispatchPasses: counter('dispatch_passes_total', 'Passes of automatic dispatch over the tickets waiting for a technician'),
     walWriteErrors: counter('wal_write_errors_total', 'Write-ahead log writes that failed or stored part of their bytes (each is retried)'),
     walHealthy: new Gauge({ name: 'faultline_wal_healthy', help: '1 while write-ahead log writes succeed, 0 while they fail', registers: [registry] }),

@@ -407,7 +407,8 @@ describe.each(backends())('seeded HTTP fuzz of every /api route on the %s backen
         fc.constantFrom(...routes).chain((route) => fc.boolean().chain((hostile) => requestFor(route, known, hostile))),
         async (req) => {
           const res = await send(port, req)
-          if (res.status < 300) reached++
+          // past validation: answered, or refused by the handler for the state it found (a follow-up on a ticket not resolved)
+          if (res.status < 300 || res.status === 409) reached++
           const what = `${describeRequest(req)} → ${res.status} ${res.text.slice(0, 300)}`
           expect(res.status, what).toBeLessThan(500)
           if (res.status >= 400) {

@@ -184,12 +184,14 @@ describe.each(backends())('webhooks on the %s backend', (backend) => {
     await move(fl.api, t, 'assigned', { technician: 'Wang Gang' })
     await move(fl.api, t, 'in_progress')
     await move(fl.api, t, 'resolved', { resolution: 'Replaced the fan motor' })
-    const got = await eventually(async () => (rx.delivered().length >= 4 ? rx.delivered() : undefined))
+    const got = await eventually(async () => (rx.delivered().length >= 5 ? rx.delivered() : undefined))
     expect(got.map((p) => [p.kind, p.audience, p.event.type])).toEqual([
       ['ticket_opened', ['customer', 'supervisor'], 'ticket.opened'],
       ['technician_assigned', ['customer', 'technician'], 'ticket.transitioned'],
       ['ticket_changed', ['supervisor'], 'ticket.transitioned'],
       ['repair_completed', ['customer', 'supervisor'], 'ticket.transitioned'],
+      // the follow-up call scheduled by the resolution (src/followup): the customer is asked (002: 客户满意度评价)
+      ['follow_up', ['customer'], 'ticket.changed'],
     ])
     expect(got[0]).toMatchObject({ ticketNumber: t.number, contact: { name: 'Customer wh-b1', phone: '+86 138 0000 0000' } })
     expect(got[1]!.event.ticket).toMatchObject({ technician: 'Wang Gang', status: 'assigned' })

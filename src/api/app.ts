@@ -19,6 +19,7 @@ import type { TicketPolicy } from '../rules/index.js'
 import type { Readings } from '../readings/index.js'
 import type { SessionOptions, StreamHub } from '../stream/index.js'
 import type { TicketRepository } from '../tickets/index.js'
+import type { FollowUps, Visits } from '../followup/index.js'
 import { bearerAuth } from './auth.js'
 import { catalogRoutes } from './catalog.js'
 import { deadLetterRoutes } from './dead-letters.js'
@@ -36,6 +37,7 @@ import { technicianRoutes } from './technicians.js'
 import { BEARER_PROTOCOL, streamRoutes } from './stream.js'
 import { telemetryRoutes } from './telemetry.js'
 import { ticketRoutes } from './tickets.js'
+import { followUpRoutes } from './follow-ups.js'
 import { webhookRoutes } from './webhooks.js'
 
 export interface ApiDeps {
@@ -48,6 +50,9 @@ export interface ApiDeps {
   log: Logger
   catalog: Catalog
   tickets: TicketRepository
+  /** the follow-up calls and visits of tickets (src/followup) */
+  followUps: FollowUps
+  visits: Visits
   clock: Clock
   policy: TicketPolicy
   maintenance: MaintenanceScheduler
@@ -118,7 +123,16 @@ export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (api, deps) => {
     clock: deps.clock,
     raisedPerHour: deps.raisedPerHour,
   })
-  await api.register(ticketRoutes, { tickets: deps.tickets, registry: deps.registry, catalog: deps.catalog, clock: deps.clock, policy: deps.policy })
+  await api.register(ticketRoutes, {
+    tickets: deps.tickets,
+    registry: deps.registry,
+    catalog: deps.catalog,
+    clock: deps.clock,
+    policy: deps.policy,
+    followUps: deps.followUps,
+    visits: deps.visits,
+  })
+  await api.register(followUpRoutes, { followUps: deps.followUps, visits: deps.visits })
   await api.register(technicianRoutes, { technicians: deps.technicians, dispatcher: deps.dispatcher, catalog: deps.catalog, clock: deps.clock })
   await api.register(dispatchRoutes, { dispatcher: deps.dispatcher, tickets: deps.tickets })
   await api.register(webhookRoutes, { deliverer: deps.webhooks, clock: deps.clock })

@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { exclusionCause, severity, type Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import { deviceId, newDevice, type DeviceRegistry } from '../devices/index.js'
+import { followUpSchema, FollowUpRefused, VisitRefused, visitSchema, type FollowUps, type Visits } from '../followup/index.js'
 import { channels, draftRepairTicket, faultDateProblem, phoneReportFault, priorities, timeZoneOf, urgency, type TicketPolicy } from '../rules/index.js'
 import { instantParam, int64Id, isoInstant, storableText } from '../store/index.js'
 import {
@@ -92,6 +93,16 @@ const transition = z
     if (t.to === 'assigned') requires('technician', 'assigning needs the technician')
     if (t.to === 'resolved') requires('resolution', 'resolving needs what was done')
     if (t.to === 'closed') requires('satisfaction', "closing records the customer's satisfaction (1-5) from the follow-up call")
+    // the follow-up's outcomes: closing is its answer (POST /follow-up says more), reopening only its answer
+    if (t.to === 'closed') {
+      for (const field of ['technician', 'resolution', 'partsUsed', 'labourHours', 'note'] as const) {
+        if (t[field] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [field], message: 'closing takes only the satisfaction and comment of the follow-up call' })
+      }
+    }
+    if (t.to === 'reopened') {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'a ticket is reopened by the follow-up call: POST /api/tickets/:id/follow-up with the answer' })
+    }
   })
 
 // 003: urgency reassessed as the problem develops, or raised because the customer insists
@@ -145,6 +156,17 @@ const manualTicket = z
 // 401 is added to every /api route by the OpenAPI hook (guardedByBearer).
 const failures = errors(400, 503)
 
+/** The ticket with its history, its visits and its follow-up calls. */
+const ticketDetail = ticketWithHistorySchema.extend({ visits: z.array(visitSchema), followUps: z.array(followUpSchema) })
+
+/** A ticket change's refusal as the HTTP answer it is; anything else as it came. */
+export function ticketChangeError(err: unknown, ref: string): unknown {
+  if (err instanceof TicketNotFound) return notFound(`ticket ${ref}`)
+  if (err instanceof IllegalTransition) return new HttpError(409, 'illegal_transition', err.message, { from: err.from, allowed: err.allowed })
+  if (err instanceof TransitionConflict || err instanceof FollowUpRefused || err instanceof VisitRefused) return new HttpError(409, 'conflict', err.message)
+  return err
+}
+
 const ticketPage = z.object({
   tickets: z.array(ticketSchema),
   /** the cursor of the next page, null on the last */
@@ -157,7 +179,9 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
   catalog: Catalog
   clock: Clock
   policy: TicketPolicy
-}> = async (app, { tickets, registry, catalog, clock, policy }) => {
+  followUps: FollowUps
+  visits: Visits
+}> = async (app, { tickets, registry, catalog, clock, policy, followUps, visits }) => {
   app.get('/tickets', { schema: { querystring: ticketQuery, response: { 200: ticketPage, ...failures } } }, async (req) => {
     const q = req.query
     const page = await tickets.list({
@@ -187,25 +211,23 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
     statuses: statuses.map((status) => ({ status, ...statusLabels[status], next: [...allowedTransitions[status]] })),
   }))
 
-  app.get('/tickets/:id', { schema: { params: ticketRef, response: { 200: ticketWithHistorySchema, ...errors(404), ...failures } } }, async (req) => {
+  app.get('/tickets/:id', { schema: { params: ticketRef, response: { 200: ticketDetail, ...errors(404), ...failures } } }, async (req) => {
     const ticket = await tickets.get(req.params.id)
     if (!ticket) throw notFound(`ticket ${req.params.id}`)
-    return ticket
+    return { ...ticket, visits: await visits.of(ticket.id), followUps: await followUps.of(ticket.id) }
   })
 
   app.post(
     '/tickets/:id/transitions',
     { schema: { params: ticketRef, body: transition, response: { 200: ticketSchema, ...errors(404, 409), ...failures } } },
     async (req) => {
+      const t = req.body
       try {
-        return await tickets.transition(req.params.id, req.body)
+        // Closing is the follow-up call's answer, by the same rule: a low score reopens for the supervisor (002).
+        if (t.to === 'closed') return await followUps.answer(req.params.id, { score: t.satisfaction!, comment: t.comment, by: t.by })
+        return await tickets.transition(req.params.id, t, followUps.settleOnMove(t.to))
       } catch (err) {
-        if (err instanceof TicketNotFound) throw notFound(`ticket ${req.params.id}`)
-        if (err instanceof IllegalTransition) {
-          throw new HttpError(409, 'illegal_transition', err.message, { from: err.from, allowed: err.allowed })
-        }
-        if (err instanceof TransitionConflict) throw new HttpError(409, 'conflict', err.message)
-        throw err
+        throw ticketChangeError(err, req.params.id)
       }
     },
   )
@@ -217,9 +239,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
       try {
         return await tickets.changePriority(req.params.id, req.body, policy)
       } catch (err) {
-        if (err instanceof TicketNotFound) throw notFound(`ticket ${req.params.id}`)
-        if (err instanceof TransitionConflict) throw new HttpError(409, 'conflict', err.message)
-        throw err
+        throw ticketChangeError(err, req.params.id)
       }
     },
   )

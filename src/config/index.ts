@@ -38,8 +38,10 @@ export interface Config {
   catalogDir: string
   /** deadlines per priority, warnings, calendar and escalation (the time zone is timeZone's) */
   sla: Omit<SlaPolicy, 'timeZone'>
-  /** how often the SLA watcher looks */
+  /** how often the SLA watcher looks (and the follow-up watcher) */
   slaIntervalMs: number
+  /** from a resolution to its follow-up call's deadline */
+  followUpWithinMs: number
   /** the calendar that dates faults for warranty and numbers tickets, where a device names none */
   timeZone: string
   /** the ticket number template (src/tickets/number-format.ts) */
@@ -131,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     catalogDir: s.FAULTLINE_CATALOG_DIR,
     sla: { sla: s.FAULTLINE_SLA, warnAt: s.FAULTLINE_SLA_WARN_AT, calendar: s.FAULTLINE_SLA_CALENDAR, escalation: s.FAULTLINE_SLA_ESCALATE },
     slaIntervalMs: s.FAULTLINE_SLA_INTERVAL_MS,
+    followUpWithinMs: s.FAULTLINE_FOLLOW_UP_WITHIN,
     timeZone: s.FAULTLINE_TIME_ZONE,
     ticketNumber: s.FAULTLINE_TICKET_NUMBER,
     unknownModel: s.FAULTLINE_UNKNOWN_MODEL,

@@ -9,6 +9,17 @@ import { defaultTicketNumber, ticketNumberTemplate } from '../tickets/index.js'
 const port = z.coerce.number().int().min(0).max(65535)
 const positiveInt = z.coerce.number().int().positive()
 const text = z.string().trim().min(1)
+/** A positive duration such as "12h" or "7d", in ms. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text.trim())
+      if (ms !== undefined && ms > 0) return ms
+      ctx.addIssue({ code: 'custom', message: `expected a duration such as "12h" or "7d"; got ${JSON.stringify(text)}` })
+      return z.NEVER
+    })
 
 /**
  * Every setting: its environment name, its schema, its default where it has one, and a one-line description
@@ -55,16 +66,7 @@ export const settings = {
     .describe('how long SIGTERM waits for the flush (what is left stays in the log for the next start)'),
   FAULTLINE_CATALOG_DIR: text.default('./config/catalog').describe('product models: warranty policies, fault codes, thresholds, service plans'),
   FAULTLINE_MAINTENANCE_INTERVAL_MS: positiveInt.default(60_000).describe('how often calendar and seasonal service plans are looked at'),
-  FAULTLINE_STREAM_RETENTION: z
-    .string()
-    .default('7d')
-    .transform((text, ctx) => {
-      const ms = parseDuration(text.trim())
-      if (ms !== undefined && ms > 0) return ms
-      ctx.addIssue({ code: 'custom', message: `expected a duration such as "12h" or "7d"; got ${JSON.stringify(text)}` })
-      return z.NEVER
-    })
-    .describe('how long the live stream keeps its events for clients resuming with ?after= (e.g. 7d, 12h)'),
+  FAULTLINE_STREAM_RETENTION: duration('7d').describe('how long the live stream keeps its events for clients resuming with ?after= (e.g. 7d, 12h)'),
   FAULTLINE_REGISTRY_REFRESH_MS: positiveInt
     .default(10_000)
     .describe('how often the in-memory device registry is refreshed from the database (changes made by other Faultline processes)'),
@@ -117,7 +119,11 @@ export const settings = {
     .enum(escalations)
     .default('supervisor')
     .describe('a breached deadline: supervisor (an "escalated" history entry), priority (raised one level) or none'),
-  FAULTLINE_SLA_INTERVAL_MS: positiveInt.default(15_000).describe('how often the SLA watcher looks for deadlines at risk or breached'),
+  FAULTLINE_SLA_INTERVAL_MS: positiveInt
+    .default(15_000)
+    .describe('how often the SLA watcher looks for deadlines at risk or breached, and the follow-up watcher for calls unanswered'),
+  // 000 二.5: 一周内回访; 004 (四)3 asks 1-3 working days (3d, say)
+  FAULTLINE_FOLLOW_UP_WITHIN: duration('7d').describe('from a resolution to the follow-up call deadline; unanswered by then, the ticket closes (e.g. 7d, 72h)'),
   FAULTLINE_TIME_ZONE: text
     .default('UTC')
     .refine(isTimeZone, 'expected an IANA time zone such as UTC or Asia/Shanghai')

@@ -4,6 +4,7 @@
 // processes, or a restart between the warning and the breach, never raise one twice.
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
+import { PeriodicPass } from '../periodic.js'
 import type { Escalation } from '../rules/index.js'
 import type { RaisedAlert, TicketRepository } from '../tickets/index.js'
 import { dueAlerts } from './due.js'
@@ -23,24 +24,19 @@ export interface SlaWatcherDeps {
 }
 
 export class SlaWatcher {
-  private timer: NodeJS.Timeout | undefined
-  private pass: Promise<void> = Promise.resolve()
+  private readonly periodic: PeriodicPass
 
-  constructor(private readonly deps: SlaWatcherDeps) {}
-
-  /** Reports what fell due while Faultline was down, then looks again every interval. */
-  async start(): Promise<void> {
-    await this.runDue()
-    this.timer = setInterval(() => {
-      this.pass = this.pass
-        .then(() => this.runDue())
-        .catch((err: Error) => this.deps.log.warn({ err: err.message }, 'SLA pass failed; the next interval tries again'))
-    }, this.deps.intervalMs)
+  constructor(private readonly deps: SlaWatcherDeps) {
+    this.periodic = new PeriodicPass(() => this.runDue(), deps.intervalMs, deps.log, 'SLA pass failed; the next interval tries again')
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.timer)
-    await this.pass
+  /** Reports what fell due while Faultline was down, then looks again every interval. */
+  start(): Promise<void> {
+    return this.periodic.start()
+  }
+
+  close(): Promise<void> {
+    return this.periodic.close()
   }
 
   /** One pass over every ticket whose next SLA instant has come, page by page. */

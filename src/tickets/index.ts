@@ -5,6 +5,7 @@ export {
   IllegalTransition,
   TransitionConflict,
   type DetectionOutcome,
+  type LockedTicket,
   type PriorityChange,
   type RaisedAlert,
   type SlaAlert,

@@ -1,6 +1,7 @@
 // A ticket's life: open → acknowledged → assigned → in_progress → resolved → closed, or cancelled. Between
 // assignment and resolution the work steps of 002 (远程处理中, 已上门检测, 等待配件到货) and a wait on the customer.
-// A resolved ticket goes back to in_progress when the follow-up call finds the fault is not fixed.
+// The follow-up call (src/followup) closes a resolved ticket or reopens it for the supervisor (002: 一般/不满意 转回
+// 售后主管); a person may also take a resolved ticket back to in_progress (000: 重新派单).
 import type { DeadlineKind } from '../rules/index.js'
 
 export const statuses = [
@@ -13,6 +14,7 @@ export const statuses = [
   'waiting_parts',
   'waiting_customer',
   'resolved',
+  'reopened',
   'closed',
   'cancelled',
 ] as const
@@ -33,7 +35,10 @@ export const allowedTransitions: Record<Status, readonly Status[]> = {
   // a wait ends when the part arrives or the customer answers: work resumes, it is not resolved by waiting
   waiting_parts: [...others('waiting_parts'), 'cancelled'],
   waiting_customer: [...others('waiting_customer'), 'cancelled'],
-  resolved: ['closed', 'in_progress'],
+  // closed and reopened are the follow-up's outcomes (POST /api/tickets/:id/follow-up)
+  resolved: ['closed', 'reopened', 'in_progress'],
+  // the supervisor re-dispatches (002: 安排二次服务), takes it on, or cancels it
+  reopened: ['assigned', 'in_progress', 'cancelled'],
   closed: [],
   cancelled: [],
 }
@@ -50,6 +55,8 @@ export const statusLabels: Record<Status, { label: string; zh: string }> = {
   // issue 11: the clock pauses while the ticket waits on the customer (002: 预约上门, the customer's time)
   waiting_customer: { label: 'Waiting for the customer', zh: '等待客户' },
   resolved: { label: 'Resolved, awaiting confirmation', zh: '待客户确认' },
+  // 002: 工单转回售后主管跟进处理
+  reopened: { label: 'Reopened for the supervisor', zh: '主管复核' },
   closed: { label: 'Closed', zh: '已完成' },
   cancelled: { label: 'Cancelled', zh: '已取消' },
 }
@@ -60,7 +67,11 @@ export const finishedStatuses: readonly Status[] = ['resolved', 'closed', 'cance
 /** The SLA clock stands still while the ticket waits on someone else (issue 11). */
 export const pausedStatuses: readonly Status[] = ['waiting_parts', 'waiting_customer']
 
-/** The statuses in which each deadline has been met: responded once acknowledged or assigned, started once worked on. */
+/**
+ * The statuses in which each deadline has been met: responded once acknowledged or assigned, started once worked on.
+ * A reopened ticket was responded to and started in its first round; its resolve deadline is unmet again, as the
+ * repair did not hold (004: 直至问题彻底解决).
+ */
 export const metIn = {
   respond: statuses.filter((s) => s !== 'open'),
   start: statuses.filter((s) => !['open', 'acknowledged', 'assigned'].includes(s)),

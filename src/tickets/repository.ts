@@ -125,6 +125,16 @@ export async function recordTicketChange(tx: Queryable, ticketId: number, at: nu
   await record(tx, ticket, at, by, action, ticket.status, note, details)
 }
 
+/** What a change reads of the ticket it has locked. */
+export interface LockedTicket {
+  id: number
+  status: Status
+  priority: Priority
+  createdAt: Date
+  pausedAt: Date | null
+  pausedMs: string
+}
+
 export class TicketRepository {
   private readonly formatNumber: (day: string, seq: number) => string
 
@@ -279,14 +289,19 @@ export class TicketRepository {
     return priorities.flatMap((priority) => ticketSchema.shape.kind.options.map((kind) => ({ priority, kind, count: count(priority, kind) })))
   }
 
-  /** Moves a ticket along its lifecycle; every change is in its history with who and when. */
-  async transition(ref: string, t: TransitionRequest): Promise<Ticket> {
+  /**
+   * Moves a ticket along its lifecycle; every change is in its history with who and when. `alongside` runs first,
+   * under the ticket's row lock in the same transaction (src/followup settles the follow-up there): what it
+   * throws undoes the move.
+   */
+  async transition(ref: string, t: TransitionRequest, alongside?: (tx: Queryable, current: LockedTicket, now: number) => Promise<void>): Promise<Ticket> {
     const moved = await inStreamTransaction(this.db, async (tx) => {
       const current = await this.lock(tx, ref)
+      const now = this.clock.now()
+      await alongside?.(tx, current, now)
       const allowed = allowedTransitions[current.status]
       if (!allowed.includes(t.to)) throw new IllegalTransition(current.status, t.to, allowed)
-      const now = this.clock.now()
-      if (t.to === 'in_progress' && current.status === 'resolved') {
+      if ((t.to === 'in_progress' || t.to === 'reopened') && current.status === 'resolved') {
         // Reopening: only if no newer ticket has been opened for the same condition meanwhile.
         const clash = await tx.query<{ number: string }>(
           `SELECT o.number FROM tickets o JOIN tickets t ON t.id = $1
@@ -305,7 +320,7 @@ export class TicketRepository {
            labor_hours = coalesce($7, labor_hours),
            satisfaction = coalesce($8, satisfaction),
            comment = coalesce($9, comment),
-           resolved_at = CASE WHEN $2 = 'resolved' THEN to_timestamp($3 / 1000.0) WHEN $2 = 'in_progress' THEN NULL ELSE resolved_at END,
+           resolved_at = CASE WHEN $2 = 'resolved' THEN to_timestamp($3 / 1000.0) WHEN $2 IN ('in_progress', 'reopened') THEN NULL ELSE resolved_at END,
            closed_at = CASE WHEN $2 IN ('closed', 'cancelled') THEN to_timestamp($3 / 1000.0) ELSE closed_at END
          WHERE id = $1`,
         [
@@ -440,8 +455,8 @@ export class TicketRepository {
   }
 
   /** The ticket's row locked for a change, by id or number. */
-  private async lock(tx: Queryable, ref: string) {
-    const { rows } = await tx.query<{ id: number; status: Status; priority: Priority; createdAt: Date; pausedAt: Date | null; pausedMs: string }>(
+  private async lock(tx: Queryable, ref: string): Promise<LockedTicket> {
+    const { rows } = await tx.query<LockedTicket>(
       `SELECT id, status, priority, created_at AS "createdAt", paused_at AS "pausedAt", paused_ms AS "pausedMs"
        FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'} FOR UPDATE`,
       [ref],
