@@ -38,8 +38,8 @@ export const targets = {
 export const firstResponseTargets: Partial<Record<Channel, number>> = { phone: 15 * MINUTE_MS, email: 30 * MINUTE_MS }
 
 /** 004 维修成本构成(示例): 人工 60 %, 备件 25 %, 运输/物流 10 %, 其他(如外包费用) 5 %. */
-export const costTargets = { labour: 0.6, parts: 0.25, transport: 0.1, other: 0.05 } as const
-export const costParts = Object.keys(costTargets) as (keyof typeof costTargets)[]
+export const costParts = ['labour', 'parts', 'transport', 'other'] as const
+export const costTargets: Record<(typeof costParts)[number], number> = { labour: 0.6, parts: 0.25, transport: 0.1, other: 0.05 }
 
 const count = z.number().int().nonnegative()
 
@@ -54,15 +54,25 @@ const byPriority = <T extends z.ZodType>(value: T) =>
   z.strictObject(Object.fromEntries(priorities.map((p) => [p, value])) as Record<(typeof priorities)[number], T>)
 const byChannel = <T extends z.ZodType>(value: T) => z.strictObject(Object.fromEntries(channels.map((c) => [c, value])) as Record<Channel, T>)
 
+/** A part of the cost: its amount, its share of the total (null when nothing was billed), and 004's share. */
+const costShare = z.object({ cents: count, share: z.number().nullable(), target: z.number() })
+
 export const kpiGroupSchema = z.object({
   /** the group's value of groupBy (a model, a region, …); null for the one overall group, or tickets that have none */
   key: z.string().nullable(),
   /** repairs in the cohort */
   tickets: count,
+  /**
+   * 004 首次修复率: repairs fixed at the first attempt, of those with an attempt. An attempt is a visit at which the
+   * technician could work (not customer_absent); fixed at the first: one attempt, and it fixed the fault.
+   */
+  firstTimeFix: targetedRate,
   /** 004 维修返修率: resolved repairs reported again within 7 days (a later ticket whose repeatOf is this one), of the resolved */
   repeatRepair: targetedRate,
-  /** 004 客户满意度 (1–5): the sum of the customers' scores (the last answered follow-up's, tickets.satisfaction) over the answers */
+  /** 004 客户满意度 (1–5, 通过回访问卷收集): the follow-up answers' scores (满意 5, 一般 3, 不满意 1, or 1–5 as given) summed, over the answers */
   satisfaction: targetedRate,
+  /** 004 备件满足率: first attempts at which the parts the repair needed were at hand, of those where this is recorded */
+  partsFill: targetedRate,
   /** 004 平均维修响应时间: opened → first response (the ticket leaving `open`: acknowledged or assigned), over the responded */
   timeToRespond: duration.extend(judged),
   /** 004 平均维修完成时间: opened → resolved (the last resolution, waits included), over the resolved */
@@ -75,6 +85,18 @@ export const kpiGroupSchema = z.object({
   sla: byPriority(z.object({ respond: rate, resolve: rate })),
   /** 004 平均首次响应时间 by the channel the report came through, beside its target where 004 sets one */
   firstResponseByChannel: byChannel(duration.extend({ target: z.number().nullable(), meetsTarget: z.boolean().nullable() })),
+  /**
+   * 004 维修成本构成, by currency: the final bills' (ticket_bills) labour, parts, transport and other amounts, in cents
+   * at catalog prices (the company's cost, in warranty too), and each one's share of their total.
+   */
+  cost: z.record(
+    z.string(),
+    z.object({
+      bills: count,
+      totalCents: count,
+      ...(Object.fromEntries(costParts.map((part) => [part, costShare])) as Record<(typeof costParts)[number], typeof costShare>),
+    }),
+  ),
 })
 export type KpiGroup = z.infer<typeof kpiGroupSchema>
 
