@@ -8,6 +8,7 @@ import pinoPretty from 'pino-pretty'
 import { filter, lastValueFrom, share, tap } from 'rxjs'
 import { buildApi, resolveApiToken } from './api/index.js'
 import { startBroker } from './broker/index.js'
+import { Billing } from './billing/index.js'
 import { loadCatalog, type Catalog } from './catalog/index.js'
 import { systemClock, type Clock } from './clock.js'
 import { loadConfig, settingsHelp, type Config } from './config/index.js'
@@ -116,25 +117,36 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     log: log.child({ component: 'dispatch' }),
     onPass: () => metrics.dispatchPasses.inc(),
   })
-  const recordService = maintenanceRecords.recordServiceOnResolve(catalog)
   // A resolution schedules its follow-up call (issue 12), in the same transaction.
   const scheduleFollowUp = followUpScheduler(config.followUpWithinMs)
+  const policy = { ...config.sla, timeZone: config.timeZone, unknownModel: config.unknownModel, clockSkewMs: config.maxFutureMs }
+  // The repair's money (issue 12): it guards the tickets' moves and bills their resolution, and moves them in turn.
+  const billing: Billing = new Billing({
+    db,
+    catalog,
+    clock,
+    policy,
+    tickets: { transition: (...move) => tickets.transition(...move), get: (ref) => tickets.get(ref) },
+    device: (id) => registry.get(id),
+  })
+  const recordService = maintenanceRecords.recordServiceOnResolve(catalog)
   // A ticket opened or moved may be assignable now, or free a technician: dispatch looks again (issue 11).
-  const tickets = new TicketRepository(
+  const tickets: TicketRepository = new TicketRepository(
     db,
     clock,
     config.timeZone,
     async (tx, ticket) => {
       await recordService(tx, ticket)
       await scheduleFollowUp(tx, ticket)
+      await billing.onResolved(tx, ticket)
     },
     (change) => dispatcher.wake(change === 'opened' ? 'opened' : 'technicians'),
     config.ticketNumber,
+    billing.guard,
   )
   const followUps = new FollowUps(db, tickets)
   const visits = new Visits(db, clock)
   metrics.openTickets.readFrom(async () => (await tickets.openCounts()).map(({ priority, kind, count }) => ({ labels: { priority, kind }, value: count })))
-  const policy = { ...config.sla, timeZone: config.timeZone, unknownModel: config.unknownModel, clockSkewMs: config.maxFutureMs }
   const initial = await loadDetectorState(db, catalog, await registry.lastSeen(), clock.now())
   const detections$ = pipeline.accepted$.pipe(filter(fromDevice), detections({ catalog, modelOf: registry.modelOf, initial }), share())
   const rulesLog = log.child({ component: 'rules' })
@@ -246,6 +258,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
       tickets,
       followUps,
       visits,
+      billing,
       clock,
       policy,
       maintenance,

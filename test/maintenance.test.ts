@@ -159,6 +159,8 @@ describe.each(backends())('maintenance tickets on the %s backend', (backend) => 
       await current(1150)
       expect(await maintenanceTickets('wash-1')).toHaveLength(1)
 
+      // chargeable: the customer approves the quote before the work (src/billing)
+      expect((await fl!.api('POST', `/api/tickets/${ticket.id}/approval`, { decision: 'approved', by: 'Li Na', channel: 'phone' })).status).toBe(200)
       for (const [to, extra] of [
         ['assigned', { technician: 'tech-9' }],
         ['in_progress', {}],

@@ -138,8 +138,15 @@ describe('quoteRepair', () => {
       labourRate: 80,
       labour: 120,
       callOut: 50,
+      transport: 0,
+      other: [],
       total: 170.5,
     })
+  })
+
+  it("adds the policy's transport fee and other lines to the total, in cents", () => {
+    const pricing = { ...policy, transportFee: 0.1, otherCharges: [{ name: 'Disposal', amount: 0.2 }] }
+    expect(quoteRepair(pricing, [], 0)).toMatchObject({ transport: 0.1, other: [{ name: 'Disposal', amount: 0.2 }], total: 50.3 })
   })
 
   it('rounds labour to the cent, halves up', () => {

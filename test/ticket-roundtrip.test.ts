@@ -63,7 +63,9 @@ function fullDraft(kind: TicketDraft['kind'], repeatOf: { id: number; number: st
       labourRate: 80,
       labour: 120,
       callOut: 50,
-      total: 326,
+      transport: 12.5,
+      other: [{ name: 'disposal', amount: 8 }],
+      total: 346.5,
     },
     firstSeen: opened - 5 * MINUTE,
     openedAt: opened,
@@ -230,8 +232,16 @@ describe.each(backends())('a ticket round trip on the %s backend', (backend) => 
     const ticket = readBack.get(kind)!.read
     const one = await fl.api('GET', `/api/tickets/${ticket.id}`)
     expect(one.status).toBe(200)
-    // the detail adds the visits and follow-up calls (src/followup): none, for a repository resolving on its own
-    expect(one.body).toStrictEqual({ ...JSON.parse(JSON.stringify(ticket)), visits: [], followUps: [] })
+    // the detail adds the ticket's money (src/billing), its visits and follow-up calls (src/followup); this one was
+    // moved by the repository alone, never approved, billed, visited or called
+    expect(one.body).toStrictEqual({
+      ...JSON.parse(JSON.stringify(ticket)),
+      diagnosis: null,
+      approval: { state: 'pending', last: null },
+      bill: null,
+      visits: [],
+      followUps: [],
+    })
     const list = await fl.api('GET', `/api/tickets?kind=${kind}&deviceId=${device.id}`)
     expect(list.status).toBe(200)
     const { history: _history, ...fields } = ticket

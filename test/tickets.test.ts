@@ -186,8 +186,8 @@ describe.each(backends())('repair tickets on the %s backend', (backend) => {
     const closed = await move('closed', { satisfaction: 4, comment: 'quick, polite' })
     expect(closed.body).toMatchObject({ status: 'closed', satisfaction: 4, comment: 'quick, polite' })
     const detail = (await fl.api('GET', `/api/tickets/${first.id}`)).body
-    // resolving scheduled the follow-up call (Faultline's entry); closing is its answer (src/followup)
-    const people = detail.history.filter((h: { action: string }) => h.action !== 'follow_up')
+    // resolving scheduled the follow-up call and computed the bill (Faultline's entries); closing is the call's answer
+    const people = detail.history.filter((h: { action: string }) => !['follow_up', 'billed'].includes(h.action))
     expect(detail.history.map((h: { action: string }) => h.action)).toEqual([
       'opened',
       'acknowledged',
@@ -195,6 +195,7 @@ describe.each(backends())('repair tickets on the %s backend', (backend) => {
       'in_progress',
       'resolved',
       'follow_up',
+      'billed',
       'follow_up_answered',
       'closed',
     ])

@@ -6,6 +6,7 @@ import { createWebSocketStream } from 'ws'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
 import type { WebSocketEndpoint } from '../broker/index.js'
+import type { Billing } from '../billing/index.js'
 import type { Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import { consoleRoutes } from '../console/index.js'
@@ -21,6 +22,7 @@ import type { SessionOptions, StreamHub } from '../stream/index.js'
 import type { TicketRepository } from '../tickets/index.js'
 import type { FollowUps, Visits } from '../followup/index.js'
 import { bearerAuth } from './auth.js'
+import { billingRoutes } from './billing.js'
 import { catalogRoutes } from './catalog.js'
 import { deadLetterRoutes } from './dead-letters.js'
 import { deviceHistoryRoutes } from './device-history.js'
@@ -53,6 +55,8 @@ export interface ApiDeps {
   /** the follow-up calls and visits of tickets (src/followup) */
   followUps: FollowUps
   visits: Visits
+  /** diagnosis, approval, bill and settlement of the tickets (issue 12) */
+  billing: Billing
   clock: Clock
   policy: TicketPolicy
   maintenance: MaintenanceScheduler
@@ -131,8 +135,10 @@ export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (api, deps) => {
     policy: deps.policy,
     followUps: deps.followUps,
     visits: deps.visits,
+    billing: deps.billing,
   })
   await api.register(followUpRoutes, { followUps: deps.followUps, visits: deps.visits })
+  await api.register(billingRoutes, { billing: deps.billing })
   await api.register(technicianRoutes, { technicians: deps.technicians, dispatcher: deps.dispatcher, catalog: deps.catalog, clock: deps.clock })
   await api.register(dispatchRoutes, { dispatcher: deps.dispatcher, tickets: deps.tickets })
   await api.register(webhookRoutes, { deliverer: deps.webhooks, clock: deps.clock })

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { BillingRefusal, ticketDetailSchema, type Billing } from '../billing/index.js'
 import { exclusionCause, severity, type Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import { deviceId, newDevice, type DeviceRegistry } from '../devices/index.js'
@@ -14,7 +15,6 @@ import {
   statuses,
   statusLabels,
   ticketSchema,
-  ticketWithHistorySchema,
   TicketNotFound,
   ticketNumberPattern,
   TransitionConflict,
@@ -157,13 +157,15 @@ const manualTicket = z
 const failures = errors(400, 503)
 
 /** The ticket with its history, its visits and its follow-up calls. */
-const ticketDetail = ticketWithHistorySchema.extend({ visits: z.array(visitSchema), followUps: z.array(followUpSchema) })
+const ticketDetail = ticketDetailSchema.extend({ visits: z.array(visitSchema), followUps: z.array(followUpSchema) })
 
 /** A ticket change's refusal as the HTTP answer it is; anything else as it came. */
 export function ticketChangeError(err: unknown, ref: string): unknown {
   if (err instanceof TicketNotFound) return notFound(`ticket ${ref}`)
   if (err instanceof IllegalTransition) return new HttpError(409, 'illegal_transition', err.message, { from: err.from, allowed: err.allowed })
   if (err instanceof TransitionConflict || err instanceof FollowUpRefused || err instanceof VisitRefused) return new HttpError(409, 'conflict', err.message)
+  // an unknown part (400), repair work on a quote not approved (409)
+  if (err instanceof BillingRefusal) return new HttpError(err.status, err.code, err.message)
   return err
 }
 
@@ -181,7 +183,8 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
   policy: TicketPolicy
   followUps: FollowUps
   visits: Visits
-}> = async (app, { tickets, registry, catalog, clock, policy, followUps, visits }) => {
+  billing: Billing
+}> = async (app, { tickets, registry, catalog, clock, policy, followUps, visits, billing }) => {
   app.get('/tickets', { schema: { querystring: ticketQuery, response: { 200: ticketPage, ...failures } } }, async (req) => {
     const q = req.query
     const page = await tickets.list({
@@ -211,8 +214,9 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
     statuses: statuses.map((status) => ({ status, ...statusLabels[status], next: [...allowedTransitions[status]] })),
   }))
 
+  // The ticket, its history and its money: diagnosis, approval and bill (src/billing), its visits and follow-up calls.
   app.get('/tickets/:id', { schema: { params: ticketRef, response: { 200: ticketDetail, ...errors(404), ...failures } } }, async (req) => {
-    const ticket = await tickets.get(req.params.id)
+    const ticket = await billing.ticketDetail(req.params.id)
     if (!ticket) throw notFound(`ticket ${req.params.id}`)
     return { ...ticket, visits: await visits.of(ticket.id), followUps: await followUps.of(ticket.id) }
   })

@@ -62,7 +62,14 @@ export const warrantyPolicy = z
     maintenanceFreeInCoverage: z.boolean().default(false),
     /** per hour */
     labourRate: money,
+    /** per visit (上门费); 004 counts it as transport in its cost split */
     callOutFee: money,
+    /** whether a customer who declines the quote still pays the call-out fee: the technician came (issue 12) */
+    callOutOnDecline: z.boolean().default(true),
+    /** per repair, for parts or equipment that need special transport (004 §成本与时间估算: 运输成本) */
+    transportFee: money.default(0),
+    /** further lines every chargeable repair carries, e.g. an outsourced service (004: 其他, 如外包费用) */
+    otherCharges: z.array(z.strictObject({ name: text, amount: money })).default([]),
     currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY'),
   })
   .superRefine((policy, ctx) => {

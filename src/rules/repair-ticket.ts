@@ -78,11 +78,43 @@ export interface TicketDraft extends SlaDeadlines {
 /** Finding the cause takes time even when no part is known to be at fault. */
 const DIAGNOSIS_HOURS = 1
 
-function likelyRepair(fault: Fault, model: ProductModel | undefined) {
+/** The parts and hours a repair of this fault likely takes (the fault code's, else a diagnosis hour), and its hazard. */
+export function likelyRepair(fault: Pick<Fault, 'code' | 'ruleId'>, model: ProductModel | undefined) {
   const code = fault.code === undefined ? undefined : model?.faultCodes.get(fault.code)
   if (code) return { parts: code.parts, labourHours: code.labourHours, safetyHazard: code.safetyHazard, cause: code.cause }
   const rule = fault.ruleId === undefined ? undefined : model?.thresholds.find((r) => r.id === fault.ruleId)
   return { parts: [] as PartLine[], labourHours: DIAGNOSIS_HOURS, safetyHazard: rule?.safetyHazard ?? false, cause: undefined }
+}
+
+/** The warranty policy that prices a model's repairs: the catalog's, else the default policy for unknown models. */
+export const pricingOf = (model: ProductModel | undefined, policy: Pick<TicketPolicy, 'unknownModel'>) => model?.warranty ?? policy.unknownModel.warranty
+
+/**
+ * In or out of warranty for a fault on a device, with the cause known so far (a report's, or the technician's on
+ * inspection: issue 12). A model the catalog lacks is judged by the default policy, and the judgement says so.
+ */
+export function judgeRepairWarranty(
+  fault: Pick<Fault, 'component' | 'cause' | 'at'>,
+  device: TicketDevice,
+  model: ProductModel | undefined,
+  policy: Pick<TicketPolicy, 'unknownModel' | 'timeZone'>,
+): WarrantyJudgement {
+  const pricing = pricingOf(model, policy)
+  const judged = judgeWarranty({
+    policy: pricing,
+    purchasedAt: device.purchasedAt,
+    warrantyExtendedUntil: device.warrantyExtendedUntil,
+    component: fault.component,
+    cause: fault.cause,
+    at: fault.at,
+    timeZone: timeZoneOf(device, policy),
+  })
+  if (model) return judged
+  return {
+    ...judged,
+    basis: 'default_policy',
+    reason: `model ${device.model} is not in the catalog: judged by the default policy (${policy.unknownModel.category}, ${pricing.months} months); ${judged.reason}`,
+  }
 }
 
 /**
@@ -99,24 +131,8 @@ export function draftRepairTicket(
   repeatOf?: { id: number; number: string },
 ): TicketDraft {
   const repair = likelyRepair(fault, model)
-  const pricing = model?.warranty ?? policy.unknownModel.warranty
-  const judged = judgeWarranty({
-    policy: pricing,
-    purchasedAt: device.purchasedAt,
-    warrantyExtendedUntil: device.warrantyExtendedUntil,
-    component: fault.component,
-    cause: fault.cause,
-    at: fault.at,
-    timeZone: timeZoneOf(device, policy),
-  })
-  // A model the catalog lacks is judged by the default policy, and the ticket says so.
-  const warranty: WarrantyJudgement = model
-    ? judged
-    : {
-        ...judged,
-        basis: 'default_policy',
-        reason: `model ${device.model} is not in the catalog: judged by the default policy (${policy.unknownModel.category}, ${pricing.months} months); ${judged.reason}`,
-      }
+  const pricing = pricingOf(model, policy)
+  const warranty = judgeRepairWarranty(fault, device, model, policy)
   const base = priorityFor({ severity: fault.severity, safetyHazard: repair.safetyHazard })
   const repeated = repeatOf ? escalate(base) : base
   const priority = fault.urgency === 'urgent' ? escalate(repeated) : repeated

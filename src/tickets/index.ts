@@ -1,4 +1,5 @@
 export {
+  lockTicket,
   recordTicketChange,
   TicketRepository,
   TicketNotFound,
@@ -9,9 +10,10 @@ export {
   type PriorityChange,
   type RaisedAlert,
   type SlaAlert,
+  type TransitionGuard,
   type TransitionRequest,
 } from './repository.js'
 export { allowedTransitions, finishedStatuses, statuses, statusLabels, type Status } from './lifecycle.js'
-export { ticketSchema, ticketWithHistorySchema, type Ticket } from './ticket.js'
+export { quoteSchema, ticketSchema, ticketWithHistorySchema, type PartsUsed, type Ticket } from './ticket.js'
 export type { DispatchDecision, DispatchCandidate } from './dispatch-decision.js'
 export { defaultTicketNumber, ticketNumberPattern, ticketNumberTemplate } from './number-format.js'

@@ -105,6 +105,18 @@ async function record(tx: Queryable, ticket: Ticket, at: number, by: string, act
   queueStreamEvent(tx, ticketEvent(ticket, { at, by, action, note }))
 }
 
+/** Checks or records what a move needs, in its transaction, given the ticket as it was: throwing refuses the move. */
+export type TransitionGuard = (tx: Queryable, ticket: Ticket, move: TransitionRequest) => Promise<void>
+
+/** The ticket by id or number, its row locked for a change made outside this repository (src/billing). */
+export async function lockTicket(tx: Queryable, ref: string, now: number): Promise<Ticket> {
+  const { rows } = await tx.query<TicketRow>(`SELECT ${ticketSelect} FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'} FOR UPDATE`, [
+    ref,
+  ])
+  if (!rows[0]) throw new TicketNotFound(`ticket ${ref} does not exist`)
+  return toTicket(rows[0], now)
+}
+
 /** A warning (the deadline at risk) or a breach (passed) of one of a ticket's deadlines. */
 export interface SlaAlert {
   deadline: DeadlineKind
@@ -148,6 +160,8 @@ export class TicketRepository {
     private readonly onChanged: (change: 'opened' | 'moved') => void = () => {},
     /** FAULTLINE_TICKET_NUMBER (number-format.ts) */
     numberTemplate: string = defaultTicketNumber,
+    /** runs before every move, under the ticket's lock: src/billing refuses work on an unapproved quote (issue 12) */
+    private readonly beforeMove: TransitionGuard = async () => {},
   ) {
     this.formatNumber = ticketNumberFormat(numberTemplate)
   }
@@ -292,15 +306,24 @@ export class TicketRepository {
   /**
    * Moves a ticket along its lifecycle; every change is in its history with who and when. `alongside` runs first,
    * under the ticket's row lock in the same transaction (src/followup settles the follow-up there): what it
-   * throws undoes the move.
+   * throws undoes the move. `within` runs in the same transaction before the move, once it is known to be allowed
+   * (a declined quote's record, src/billing).
    */
-  async transition(ref: string, t: TransitionRequest, alongside?: (tx: Queryable, current: LockedTicket, now: number) => Promise<void>): Promise<Ticket> {
+  async transition(
+    ref: string,
+    t: TransitionRequest,
+    alongside?: (tx: Queryable, current: LockedTicket, now: number) => Promise<void>,
+    within?: TransitionGuard,
+  ): Promise<Ticket> {
     const moved = await inStreamTransaction(this.db, async (tx) => {
       const current = await this.lock(tx, ref)
       const now = this.clock.now()
       await alongside?.(tx, current, now)
       const allowed = allowedTransitions[current.status]
       if (!allowed.includes(t.to)) throw new IllegalTransition(current.status, t.to, allowed)
+      const before = await this.byId(tx, current.id)
+      await this.beforeMove(tx, before, t)
+      if (within) await within(tx, before, t)
       if ((t.to === 'in_progress' || t.to === 'reopened') && current.status === 'resolved') {
         // Reopening: only if no newer ticket has been opened for the same condition meanwhile.
         const clash = await tx.query<{ number: string }>(

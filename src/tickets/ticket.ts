@@ -60,7 +60,7 @@ export interface HistoryEntry {
 }
 
 const instant = z.string()
-const quoteSchema = z.object({
+export const quoteSchema = z.object({
   currency: z.string(),
   parts: z.array(z.object({ partNo: z.string(), name: z.string(), qty: z.number(), unitPrice: z.number(), amount: z.number() })),
   partsTotal: z.number(),
@@ -68,6 +68,8 @@ const quoteSchema = z.object({
   labourRate: z.number(),
   labour: z.number(),
   callOut: z.number(),
+  transport: z.number(),
+  other: z.array(z.object({ name: z.string(), amount: z.number() })),
   total: z.number(),
 })
 const dueSchema = z.union([
