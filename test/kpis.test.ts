@@ -14,8 +14,15 @@ const T0 = Date.parse('2026-03-02T01:00:00Z')
 /** when the KPIs are read: past ticket 100's respond deadline, before ticket 99's resolve deadline */
 const AS_OF = Date.parse('2026-03-04T00:00:00Z')
 
-const FRIDGE = 'BCD-516WDVL'
-const WASHER = 'XQG100-B14376'
+/** test/fixtures/kpis-catalog: each repair below uses one part and an hour, so its bill is, in cents, */
+const FRIDGE = 'KPI-FRIDGE'
+const WASHER = 'KPI-WASHER'
+const bills = {
+  // labour 80.00/h, the sensor 25.00, call-out 30.00 + transport 10.00, disposal 5.00
+  [FRIDGE]: { part: 'KF-SENSOR', labour: 8000, parts: 2500, transport: 4000, other: 500 },
+  // labour 60.00/h, the pump 50.00, call-out 20.00, nothing else
+  [WASHER]: { part: 'KW-PUMP', labour: 6000, parts: 5000, transport: 2000, other: 0 },
+}
 const channels = ['phone', 'wechat', 'web', 'email', 'walk_in'] as const
 /** id, name, and team or provider: two of the maker's own, one each of two providers */
 const technicians = [
@@ -79,7 +86,7 @@ function fixture(i: number) {
   return {
     i,
     device: `kpi-${device}`,
-    model: device <= 60 || device > 90 ? FRIDGE : WASHER,
+    model: (device <= 60 || device > 90 ? FRIDGE : WASHER) as keyof typeof bills,
     region: device % 2 === 1 ? 'east' : 'west',
     priority: i <= 25 ? 'P1' : i <= 50 ? 'P2' : i <= 70 || i > 95 ? 'P3' : 'P4',
     severity: i <= 25 ? 'critical' : i <= 50 ? 'major' : i <= 70 ? 'minor' : 'info',
@@ -108,6 +115,10 @@ type Group = {
   timeToRepair: Mean & { target: number; meetsTarget: boolean | null }
   sla: Record<string, { respond: Rate; resolve: Rate }>
   firstResponseByChannel: Record<string, Mean & { target: number | null; meetsTarget: boolean | null }>
+  cost: Record<
+    string,
+    { bills: number; totalCents: number } & Record<'labour' | 'parts' | 'transport' | 'other', { cents: number; share: number | null; target: number }>
+  >
 }
 type Report = { from: string; to: string; groupBy: string | null; asOf: string; groups: Group[] }
 
@@ -130,7 +141,12 @@ describe.each(backends())('KPIs on the %s backend', (backend) => {
 
   beforeAll(async () => {
     // dispatch off: people assign, as the fixture says; no escalation: a breach leaves the priority as it is
-    const config = await testConfig(backend, { FAULTLINE_TIME_ZONE: 'Asia/Shanghai', FAULTLINE_DISPATCH: 'off', FAULTLINE_SLA_ESCALATE: 'none' })
+    const config = await testConfig(backend, {
+      FAULTLINE_CATALOG_DIR: 'test/fixtures/kpis-catalog',
+      FAULTLINE_TIME_ZONE: 'Asia/Shanghai',
+      FAULTLINE_DISPATCH: 'off',
+      FAULTLINE_SLA_ESCALATE: 'none',
+    })
     fl = await startTestInstance(config, clock)
     for (const id of ['quickfix', 'coolserve']) {
       await ok(
@@ -196,7 +212,7 @@ describe.each(backends())('KPIs on the %s backend', (backend) => {
             201,
           )
         }
-        await move(id, 'resolved', { resolution: 'fixed' })
+        await move(id, 'resolved', { resolution: 'fixed', partsUsed: [{ partNo: bills[t.model].part, qty: 1 }], labourHours: 1 })
         if (!round.answer) continue
         answeredAt = t.openedAt + round.resolveAfter + HOUR
         clock.set(iso(answeredAt))
@@ -237,6 +253,19 @@ describe.each(backends())('KPIs on the %s backend', (backend) => {
       P3: { respond: rate(24, 25), resolve: rate(23, 23) },
       P4: { respond: rate(25, 25), resolve: rate(25, 25) },
     })
+    // a bill for each of 1–98 (11's second resolution billed again, 12's stands): 68 fridges (1–60, 91–98), 30 washers
+    const cents = (part: 'labour' | 'parts' | 'transport' | 'other') => 68 * bills[FRIDGE][part] + 30 * bills[WASHER][part]
+    const total = 68 * 15_000 + 30 * 13_000
+    expect(all!.cost).toEqual({
+      CNY: {
+        bills: 98,
+        totalCents: total,
+        labour: { cents: cents('labour'), share: 724_000 / total, target: 0.6 },
+        parts: { cents: cents('parts'), share: 320_000 / total, target: 0.25 },
+        transport: { cents: cents('transport'), share: 332_000 / total, target: 0.1 },
+        other: { cents: cents('other'), share: 34_000 / total, target: 0.05 },
+      },
+    })
     expect(all!.firstResponseByChannel).toEqual({
       // 1, 6, …, 96: 1 at 40 min, 26 at 180, 18 at 10: 400 min over 20, past the hotline's 15 min
       phone: { ...mean(400 * MINUTE, 20), target: 15 * MINUTE, meetsTarget: false },
@@ -270,6 +299,9 @@ describe.each(backends())('KPIs on the %s backend', (backend) => {
       respondMs: total((g) => g.timeToRespond.totalMs),
       responded: total((g) => g.timeToRespond.count),
       repairMs: total((g) => g.timeToRepair.totalMs),
+      bills: total((g) => g.cost.CNY?.bills ?? 0),
+      labourCents: total((g) => g.cost.CNY?.labour.cents ?? 0),
+      otherCents: total((g) => g.cost.CNY?.other.cents ?? 0),
       respondMet: total((g) => Object.values(g.sla).reduce((s, p) => s + p.respond.numerator, 0)),
       resolveDecided: total((g) => Object.values(g.sla).reduce((s, p) => s + p.resolve.denominator, 0)),
     }

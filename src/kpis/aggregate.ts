@@ -1,5 +1,5 @@
 // The KPIs of definitions.ts, aggregated in the database: one statement counts and sums per (group, priority,
-// channel) cell, over the cohort of definitions.ts; the cells are then added up into each group (integer sums,
+// channel, bill currency) cell, over the cohort of definitions.ts; the cells are then added up into each group (integer sums,
 // exact) and the rates and means divided out. The same SQL runs on both backends.
 import type { Clock } from '../clock.js'
 import { channels, priorities, type Channel, type Priority } from '../rules/index.js'
@@ -56,15 +56,17 @@ WITH repeats AS (
     coalesce(t.paused_at, to_timestamp($3 / 1000.0)) AS judged_at,
     r.id IS NOT NULL AS repeated,
     a.attempts, a.first_outcome, a.first_parts_at_hand,
-    coalesce(f.answers, 0) AS answers, coalesce(f.score, 0) AS score
+    coalesce(f.answers, 0) AS answers, coalesce(f.score, 0) AS score,
+    b.currency, b.ticket_id IS NOT NULL AS billed, b.labour_cents, b.parts_cents, b.transport_cents, b.other_cents
   FROM tickets t
   LEFT JOIN technicians tech ON tech.id = t.technician_id
   LEFT JOIN repeats r ON r.id = t.id
   LEFT JOIN attempts a ON a.ticket_id = t.id
   LEFT JOIN answers f ON f.ticket_id = t.id
+  LEFT JOIN ticket_bills b ON b.ticket_id = t.id
   WHERE ${inRange}
 )
-SELECT key, priority, channel, NULL::text AS currency,
+SELECT key, priority, channel, currency,
   count(*) AS tickets,
   count(responded_at) AS responded,
   coalesce(sum(${ms('responded_at - created_at')}), 0) AS respond_ms,
@@ -81,9 +83,10 @@ SELECT key, priority, channel, NULL::text AS currency,
   count(*) FILTER (WHERE responded_at IS NOT NULL OR respond_due <= judged_at) AS respond_decided,
   count(*) FILTER (WHERE resolved_at <= resolve_due) AS resolve_met,
   count(*) FILTER (WHERE resolved_at IS NOT NULL OR resolve_due <= judged_at) AS resolve_decided,
-  0 AS bills, 0 AS labour_cents, 0 AS parts_cents, 0 AS transport_cents, 0 AS other_cents
+  count(*) FILTER (WHERE billed) AS bills,
+  ${costParts.map((part) => `coalesce(sum(${part}_cents), 0) AS ${part}_cents`).join(', ')}
 FROM cohort
-GROUP BY key, priority, channel`
+GROUP BY key, priority, channel, currency`
 
 const sums = [
   'tickets',
