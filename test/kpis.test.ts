@@ -443,6 +443,7 @@ describe.each(backends())('reports on the %s backend', (backend) => {
     ['an empty range', '/api/kpis?from=2026-05-01T00:00:00Z&to=2026-05-01T00:00:00Z', 'querystring.to'],
     ['an unknown period', '/api/reports/yearly?date=2026-04-01', 'params.period'],
     ['a date that is not one', '/api/reports/daily?date=2026-02-30', 'querystring.date'],
+    ['a period that would end past 9999', '/api/reports/monthly?date=9999-12-31', 'querystring.date'],
     ['an unknown format', '/api/reports/daily?date=2026-04-01&format=xlsx', 'querystring.format'],
     ['an unknown report parameter', '/api/reports/daily?date=2026-04-01&from=2026-04-01T00:00:00Z', 'querystring'],
   ])('%s is a 400 saying which parameter', async (_, url, field) => {

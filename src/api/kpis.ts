@@ -19,8 +19,8 @@ const kpiQuery = z
   .refine((q) => q.from < q.to, { path: ['to'], message: 'must be after from' })
 
 const reportQuery = z.strictObject({
-  /** a day of the period, in the deployment's time zone */
-  date: isoDate,
+  /** a day of the period, in the deployment's time zone; its period must end by the end of 9999, as every stored date */
+  date: isoDate.refine((d) => d < '9999-12-01', 'must be before 9999-12-01 (the period must end within 9999)'),
   format: z.enum(['json', 'csv']).default('json'),
   groupBy: z.enum(groupings).optional(),
 })
