@@ -63,3 +63,32 @@ export function isTimeZone(timeZone: string): boolean {
     return false
   }
 }
+
+const clockFormatters = new Map<string, Intl.DateTimeFormat>()
+/** How far a time zone's wall clock is ahead of UTC at an instant, in ms (Asia/Shanghai: 8 h). */
+function offsetAt(epochMs: number, timeZone: string): number {
+  let formatter = clockFormatters.get(timeZone)
+  if (!formatter) {
+    const fields = { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' } as const
+    clockFormatters.set(timeZone, (formatter = new Intl.DateTimeFormat('en', { timeZone, hourCycle: 'h23', ...fields })))
+  }
+  const parts = formatter.formatToParts(epochMs)
+  const part = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value)
+  const wall = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'))
+  return wall - Math.floor(epochMs / 1000) * 1000
+}
+
+/** The instant a calendar date begins in a time zone: its local midnight (reports' periods, issue 12). */
+export function startOfDay(date: string, timeZone = 'UTC'): number {
+  const { year, month, day } = parseDate(date)
+  const midnight = Date.UTC(year, month - 1, day)
+  // The offset at midnight UTC may differ from the one at local midnight (a change of summer time between the two):
+  // the second step reads it where the day really begins.
+  return midnight - offsetAt(midnight - offsetAt(midnight, timeZone), timeZone)
+}
+
+/** The ISO weekday of a date: 1 Monday … 7 Sunday. */
+export function isoWeekday(date: string): number {
+  const { year, month, day } = parseDate(date)
+  return ((new Date(Date.UTC(year, month - 1, day)).getUTCDay() + 6) % 7) + 1
+}

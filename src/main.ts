@@ -27,6 +27,7 @@ import { repairTickets } from './ticketing/index.js'
 import { DatabaseUnavailable, lockDataDir, openStore } from './store/index.js'
 import { StreamHub, type SessionOptions } from './stream/index.js'
 import { TicketRepository } from './tickets/index.js'
+import { Kpis } from './kpis/index.js'
 
 export interface Faultline {
   mqttPort: number
@@ -278,6 +279,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
       stream,
       streamSession: options.streamSession,
       webhooks,
+      kpis: new Kpis(db, clock, config.timeZone),
       about: { timeZone: config.timeZone, ticketNumber: config.ticketNumber },
     }),
     (a) => a.close(),

@@ -130,7 +130,11 @@ describe.each(backends())('diagnosis, approval, bill and settlement on the %s ba
       computedAt: new Date(clock.now()).toISOString(),
       settledAt: null,
     })
-    expect(history.at(-1)).toMatchObject({ action: 'billed', by: 'faultline', status: 'resolved', details: { totalCents: total, chargedCents: total } })
+    // the bill follows the resolution at once; the follow-up call is scheduled after it (src/followup)
+    expect(history.slice(-2)).toMatchObject([
+      { action: 'billed', by: 'faultline', status: 'resolved', details: { totalCents: total, chargedCents: total } },
+      { action: 'follow_up' },
+    ])
 
     // in warranty the customer pays nothing, but the cost of the work is still counted (004's cost split)
     const free = await report('tb-bill-free', IN_TERM)

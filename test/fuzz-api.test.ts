@@ -320,12 +320,13 @@ interface FuzzRequest {
 function requestFor(route: ApiRoute, known: string[], hostile: boolean): fc.Arbitrary<FuzzRequest> {
   const paramNames = [...route.url.matchAll(/:(\w+)/g)].map((m) => m[1]!)
   const paramsShape = shapeOf(route.schema.params)
-  // Mostly ids that exist, so that requests reach past the lookup to what the route does.
-  const param = (name: string) =>
-    fc.oneof(
-      { weight: 2, arbitrary: fc.constantFrom(...known.filter((k) => paramsShape[name]?.safeParse(k).success ?? true)) },
-      { weight: 1, arbitrary: paramsShape[name] ? valueFor(paramsShape[name], known, hostile) : anything },
-    )
+  // Mostly ids that exist, so that requests reach past the lookup to what the route does; a param no id fits (an
+  // enum such as a report's period) is generated from its schema alone.
+  const param = (name: string) => {
+    const existing = known.filter((k) => paramsShape[name]?.safeParse(k).success ?? true)
+    const generated = paramsShape[name] ? valueFor(paramsShape[name], known, hostile) : anything
+    return existing.length > 0 ? fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...existing) }, { weight: 1, arbitrary: generated }) : generated
+  }
   const params = fc.tuple(...paramNames.map((name) => param(name).map(asText)))
   const validBody = route.schema.body ? valueFor(route.schema.body, known, hostile).map(bodyText) : fc.constant(undefined)
   const body = hostile ? fc.oneof({ weight: 4, arbitrary: validBody }, { weight: 1, arbitrary: hostileBodies }) : validBody

@@ -11,6 +11,7 @@ import type { Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import { consoleRoutes } from '../console/index.js'
 import type { DeviceRegistry } from '../devices/index.js'
+import type { Kpis } from '../kpis/index.js'
 import type { Dispatcher, TechnicianRepository } from '../dispatch/index.js'
 import type { MaintenanceScheduler } from '../maintenance/index.js'
 import type { WebhookDeliverer } from '../notify/index.js'
@@ -29,6 +30,7 @@ import { devicesRoutes } from './devices.js'
 import { dispatchRoutes } from './dispatch.js'
 import { installErrorHandler } from './errors.js'
 import { fleetRoutes, type RaisedPerHour } from './fleet.js'
+import { kpiRoutes } from './kpis.js'
 import { maintenanceRoutes } from './maintenance.js'
 import { guardedByBearer, installOpenApi } from './openapi.js'
 import { operationsRoutes, type ReadinessCheck } from './operations.js'
@@ -67,6 +69,8 @@ export interface ApiDeps {
   streamSession?: Partial<SessionOptions>
   /** webhook notifications: their routes, and the deliverer a retry wakes */
   webhooks: WebhookDeliverer
+  /** document 004's KPIs and the reports */
+  kpis: Kpis
   /** what /readyz reports, by name: each answers 'ok' or what is wrong */
   readiness: Record<string, ReadinessCheck>
   /** settings /readyz shows after its checks (not checks themselves), so a deployment's calendar is plain (issue 12) */
@@ -138,4 +142,5 @@ export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (api, deps) => {
   await api.register(technicianRoutes, { technicians: deps.technicians, dispatcher: deps.dispatcher, catalog: deps.catalog, clock: deps.clock })
   await api.register(dispatchRoutes, { dispatcher: deps.dispatcher, tickets: deps.tickets })
   await api.register(webhookRoutes, { deliverer: deps.webhooks, clock: deps.clock })
+  await api.register(kpiRoutes, { kpis: deps.kpis })
 }
