@@ -265,9 +265,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
       try {
         return await tickets.announceEnRoute(req.params.id, { ...trip, ...(eta !== undefined && { eta: Date.parse(eta) }) })
       } catch (err) {
-        if (err instanceof TicketNotFound) throw notFound(`ticket ${req.params.id}`)
-        if (err instanceof TransitionConflict) throw new HttpError(409, 'conflict', err.message)
-        throw err
+        throw ticketChangeError(err, req.params.id)
       }
     },
   )
