@@ -61,7 +61,10 @@ export function repairTickets(deps: RulesStageDeps): OperatorFunction<Detection,
     return deps.tickets.applyDetection(tx, d, (repeatOf) => draftRepairTicket(faultOf(d), device, model, deps.clock.now(), deps.policy, repeatOf))
   }
   const applyBatch = async (batch: Detection[]): Promise<DetectionOutcome[]> => {
-    const devices = await Promise.all(batch.map((d) => deps.device(d.deviceId)))
+    // Each device read once, however many of the batch's detections are its own.
+    const ids = [...new Set(batch.map((d) => d.deviceId))]
+    const found = new Map(await Promise.all(ids.map(async (id) => [id, await deps.device(id)] as const)))
+    const devices = batch.map((d) => found.get(d.deviceId))
     // Detections come from authenticated devices; one deleted meanwhile has nobody to repair for.
     const unknown: DetectionOutcome = { action: 'unknown_device' }
     if (devices.every((device) => !device)) return batch.map(() => unknown)
