@@ -138,7 +138,7 @@ export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (api, deps) => {
     billing: deps.billing,
   })
   await api.register(followUpRoutes, { followUps: deps.followUps, visits: deps.visits })
-  await api.register(billingRoutes, { billing: deps.billing })
+  await api.register(billingRoutes, { billing: deps.billing, visits: deps.visits, followUps: deps.followUps })
   await api.register(technicianRoutes, { technicians: deps.technicians, dispatcher: deps.dispatcher, catalog: deps.catalog, clock: deps.clock })
   await api.register(dispatchRoutes, { dispatcher: deps.dispatcher, tickets: deps.tickets })
   await api.register(webhookRoutes, { deliverer: deps.webhooks, clock: deps.clock })

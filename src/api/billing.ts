@@ -2,11 +2,12 @@
 // answers the ticket's detail as GET /api/tickets/:id shows it.
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { approvalChannels, BillingRefusal, ticketDetailSchema, type Billing } from '../billing/index.js'
+import { approvalChannels, BillingRefusal } from '../billing/index.js'
 import { exclusionCause } from '../catalog/index.js'
 import { storableText } from '../store/index.js'
 import { IllegalTransition, TicketNotFound } from '../tickets/index.js'
 import { errors, HttpError, notFound } from './errors.js'
+import { ticketDetail, ticketDetailOf, type TicketDetailSources } from './ticket-detail.js'
 import { actor, ticketRef } from './tickets.js'
 
 const diagnosis = z.strictObject({
@@ -38,9 +39,10 @@ const settlement = z.discriminatedUnion('status', [
   z.strictObject({ status: z.literal('waived'), reason: storableText.trim().min(1).max(2000), by: actor }),
 ])
 
-const responses = { 200: ticketDetailSchema, ...errors(400, 404, 409, 503) }
+const responses = { 200: ticketDetail, ...errors(400, 404, 409, 503) }
 
-export const billingRoutes: FastifyPluginAsyncZod<{ billing: Billing }> = async (app, { billing }) => {
+export const billingRoutes: FastifyPluginAsyncZod<TicketDetailSources> = async (app, sources) => {
+  const { billing } = sources
   /** Runs a step of the money flow and answers the ticket as it then is. */
   const answer = async (id: string, step: () => Promise<void>) => {
     try {
@@ -51,7 +53,7 @@ export const billingRoutes: FastifyPluginAsyncZod<{ billing: Billing }> = async 
       if (err instanceof BillingRefusal) throw new HttpError(err.status, err.code, err.message)
       throw err
     }
-    return (await billing.ticketDetail(id))!
+    return (await ticketDetailOf(sources, id))!
   }
 
   app.post('/tickets/:id/diagnosis', { schema: { params: ticketRef, body: diagnosis, response: responses } }, async (req) =>

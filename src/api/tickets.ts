@@ -2,11 +2,11 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { BillingRefusal, ticketDetailSchema, type Billing } from '../billing/index.js'
+import { BillingRefusal, type Billing } from '../billing/index.js'
 import { exclusionCause, severity, type Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
 import { deviceId, newDevice, type DeviceRegistry } from '../devices/index.js'
-import { followUpSchema, FollowUpRefused, VisitRefused, visitSchema, type FollowUps, type Visits } from '../followup/index.js'
+import { FollowUpRefused, VisitRefused, type FollowUps, type Visits } from '../followup/index.js'
 import { channels, draftRepairTicket, faultDateProblem, phoneReportFault, priorities, timeZoneOf, urgency, type TicketPolicy } from '../rules/index.js'
 import { instantParam, int64Id, isoInstant, storableText } from '../store/index.js'
 import {
@@ -22,6 +22,7 @@ import {
 } from '../tickets/index.js'
 import { errors, HttpError, notFound } from './errors.js'
 import { pageLimit } from './fields.js'
+import { ticketDetail, ticketDetailOf } from './ticket-detail.js'
 
 /** `status=open,assigned`: any of several values */
 const anyOf = <const T extends readonly [string, ...string[]]>(values: T) =>
@@ -163,9 +164,6 @@ const manualTicket = z
 // 401 is added to every /api route by the OpenAPI hook (guardedByBearer).
 const failures = errors(400, 503)
 
-/** The ticket with its history, its visits and its follow-up calls. */
-const ticketDetail = ticketDetailSchema.extend({ visits: z.array(visitSchema), followUps: z.array(followUpSchema) })
-
 /** A ticket change's refusal as the HTTP answer it is; anything else as it came. */
 export function ticketChangeError(err: unknown, ref: string): unknown {
   if (err instanceof TicketNotFound) return notFound(`ticket ${ref}`)
@@ -223,9 +221,9 @@ export const ticketRoutes: FastifyPluginAsyncZod<{
 
   // The ticket, its history, its money (src/billing), its visits and follow-up calls (src/followup).
   app.get('/tickets/:id', { schema: { params: ticketRef, response: { 200: ticketDetail, ...errors(404), ...failures } } }, async (req) => {
-    const ticket = await billing.ticketDetail(req.params.id)
+    const ticket = await ticketDetailOf({ billing, visits, followUps }, req.params.id)
     if (!ticket) throw notFound(`ticket ${req.params.id}`)
-    return { ...ticket, visits: await visits.of(ticket.id), followUps: await followUps.of(ticket.id) }
+    return ticket
   })
 
   app.post(
