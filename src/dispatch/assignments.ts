@@ -3,7 +3,7 @@
 // stream event: callers run these in an inStreamTransaction.
 import type { Catalog } from '../catalog/index.js'
 import type { Queryable } from '../store/index.js'
-import { recordTicketChange, type DispatchDecision, type Status } from '../tickets/index.js'
+import { recordTicketChange, ticketRefCondition, type DispatchDecision, type Status } from '../tickets/index.js'
 import type { TicketNeed } from './score.js'
 
 /** A ticket as dispatch reads it. */
@@ -87,7 +87,7 @@ export async function nextToDispatch(
 
 /** One ticket by id or number, locked for the rest of the transaction. */
 export async function lockTicket(tx: Queryable, catalog: Catalog, ref: string): Promise<DispatchTicket | undefined> {
-  const { rows } = await tx.query<Row>(`SELECT ${columns} FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'} FOR UPDATE`, [ref])
+  const { rows } = await tx.query<Row>(`SELECT ${columns} FROM tickets WHERE ${ticketRefCondition(ref)} FOR UPDATE`, [ref])
   return rows[0] && toDispatchTicket(rows[0], catalog)
 }
 

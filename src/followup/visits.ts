@@ -5,7 +5,7 @@ import { z } from 'zod'
 import type { Database } from '../store/index.js'
 import { inStreamTransaction } from '../stream/index.js'
 import type { Clock } from '../clock.js'
-import { recordTicketChange, TicketNotFound } from '../tickets/index.js'
+import { recordTicketChange, TicketNotFound, ticketRefCondition } from '../tickets/index.js'
 
 export const visitOutcomes = ['fixed', 'not_fixed', 'parts_needed', 'customer_absent'] as const
 
@@ -60,10 +60,9 @@ export class Visits {
   /** Records the ticket's next visit under its row lock (two at once get seq n and n+1), with its history entry. */
   async record(ref: string, v: NewVisit): Promise<Visit> {
     return inStreamTransaction(this.db, async (tx) => {
-      const { rows: locked } = await tx.query<{ id: string; status: string }>(
-        `SELECT id, status FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'} FOR UPDATE`,
-        [ref],
-      )
+      const { rows: locked } = await tx.query<{ id: string; status: string }>(`SELECT id, status FROM tickets WHERE ${ticketRefCondition(ref)} FOR UPDATE`, [
+        ref,
+      ])
       const ticket = locked[0]
       if (!ticket) throw new TicketNotFound(`ticket ${ref} does not exist`)
       if (ticket.status === 'closed' || ticket.status === 'cancelled') throw new VisitRefused(`the ticket is ${ticket.status}: it takes no more visits`)

@@ -1,6 +1,7 @@
 export {
   lockTicket,
   recordTicketChange,
+  ticketRefCondition,
   TicketRepository,
   TicketNotFound,
   IllegalTransition,

@@ -121,11 +121,12 @@ export type TransitionGuard = (tx: Queryable, ticket: Ticket, move: TransitionRe
 /** Work done under a transition's row lock, in its transaction, with the ticket as it was before the move. */
 export type TransitionHook = (tx: Queryable, before: Ticket, now: number) => Promise<void>
 
+/** The SQL condition on `tickets` that finds the ticket a reference names, as $1: its numeric id, or any number issued. */
+export const ticketRefCondition = (ref: string): string => (/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1')
+
 /** The ticket by id or number, its row locked for a change made outside this repository (src/billing). */
 export async function lockTicket(tx: Queryable, ref: string, now: number): Promise<Ticket> {
-  const { rows } = await tx.query<TicketRow>(`SELECT ${ticketSelect} FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'} FOR UPDATE`, [
-    ref,
-  ])
+  const { rows } = await tx.query<TicketRow>(`SELECT ${ticketSelect} FROM tickets WHERE ${ticketRefCondition(ref)} FOR UPDATE`, [ref])
   if (!rows[0]) throw new TicketNotFound(`ticket ${ref} does not exist`)
   return toTicket(rows[0], now)
 }
@@ -255,7 +256,7 @@ export class TicketRepository {
   }
 
   async get(ref: string): Promise<(Ticket & { history: HistoryEntry[] }) | undefined> {
-    const { rows } = await this.db.query<TicketRow>(`SELECT ${ticketSelect} FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'}`, [ref])
+    const { rows } = await this.db.query<TicketRow>(`SELECT ${ticketSelect} FROM tickets WHERE ${ticketRefCondition(ref)}`, [ref])
     if (!rows[0]) return undefined
     const history = await this.db.query<{ at: Date; by: string; action: string; status: Status; note: string | null; details: unknown }>(
       `SELECT at, by, action, status, note, details FROM ticket_history WHERE ticket_id = $1 ORDER BY id`,
@@ -512,7 +513,7 @@ export class TicketRepository {
   private async lock(tx: Queryable, ref: string): Promise<LockedTicket> {
     const { rows } = await tx.query<LockedTicket>(
       `SELECT id, status, priority, created_at AS "createdAt", paused_at AS "pausedAt", paused_ms AS "pausedMs"
-       FROM tickets WHERE ${/^\d+$/.test(ref) ? 'id = $1::bigint' : 'number = $1'} FOR UPDATE`,
+       FROM tickets WHERE ${ticketRefCondition(ref)} FOR UPDATE`,
       [ref],
     )
     if (!rows[0]) throw new TicketNotFound(`ticket ${ref} does not exist`)
