@@ -156,7 +156,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
       repairTickets({
         catalog,
         db: { transaction: (fn) => db.priorityTransaction(fn) },
-        device: (id) => registry.get(id),
+        devices: (ids) => registry.getMany(ids),
         tickets,
         clock,
         policy,

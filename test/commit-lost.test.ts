@@ -49,7 +49,7 @@ describe.each(backends())('a COMMIT whose answer is lost on the %s backend', (ba
         of(raise(t0), clear(t0 + 1_000), raise(t0 + 2_000)).pipe(
           repairTickets({
             catalog: await loadCatalog(config.catalogDir),
-            device: (id) => registry.get(id),
+            devices: (ids) => registry.getMany(ids),
             db: losesFirstAnswer,
             tickets,
             clock,

@@ -26,7 +26,7 @@ describe('ticketing stage', () => {
       of(raised).pipe(
         repairTickets({
           catalog: parseCatalog([]),
-          device: async () => undefined,
+          devices: async () => [],
           db: { transaction: untouched },
           tickets: { applyDetection: untouched },
           clock: { now: () => 0 },

@@ -40,7 +40,8 @@ function indicesByDevice(batch: readonly Detection[]): Iterable<number[]> {
 
 export interface RulesStageDeps {
   catalog: Catalog
-  device: (id: string) => Promise<TicketDevice | undefined>
+  /** the batch's devices, read at once (one unknown is left out) */
+  devices: (ids: string[]) => Promise<TicketDevice[]>
   /** where detections are stored and acted on, a batch in one transaction (connections apart from bulk writes) */
   db: Pick<Database, 'transaction'>
   tickets: Pick<TicketRepository, 'applyDetection'>
@@ -61,9 +62,8 @@ export function repairTickets(deps: RulesStageDeps): OperatorFunction<Detection,
     return deps.tickets.applyDetection(tx, d, (repeatOf) => draftRepairTicket(faultOf(d), device, model, deps.clock.now(), deps.policy, repeatOf))
   }
   const applyBatch = async (batch: Detection[]): Promise<DetectionOutcome[]> => {
-    // Each device read once, however many of the batch's detections are its own.
-    const ids = [...new Set(batch.map((d) => d.deviceId))]
-    const found = new Map(await Promise.all(ids.map(async (id) => [id, await deps.device(id)] as const)))
+    // The batch's devices in one read, each once however many of its detections are its own.
+    const found = new Map((await deps.devices([...new Set(batch.map((d) => d.deviceId))])).map((device) => [device.id, device]))
     const devices = batch.map((d) => found.get(d.deviceId))
     // Detections come from authenticated devices; one deleted meanwhile has nobody to repair for.
     const unknown: DetectionOutcome = { action: 'unknown_device' }
