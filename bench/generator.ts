@@ -106,11 +106,16 @@ export interface BackgroundTelemetry {
 }
 
 const ROWS_PER_MESSAGE = 3
+/**
+ * How long telemetry runs before `during` starts: a case measures Faultline under a steady load, not the start-up
+ * of 100 connections flooding at once (their first second is a transient of its own, read as seconds of latency).
+ */
+export const WARM_UP_MS = 2_000
 const now = () => performance.timeOrigin + performance.now()
 const rowsWritten = async (fl: ChildFaultline) => (await metrics(fl.httpPort))['faultline_rows_written_total'] ?? 0
 
 /**
- * Telemetry offered while `during` runs: what was offered, and what Faultline wrote (all rows ÷ 3) from the first
+ * Telemetry offered while `during` runs (which starts after WARM_UP_MS of it): what was offered, and what Faultline wrote (all rows ÷ 3) from the first
  * publish until it has written every row offered (or wrote nothing more for 2 s), msg/s. Timed to the last row, not
  * to the end of `during`: Faultline may be seconds behind, and a short window would count its lag as lost throughput.
  */
@@ -120,6 +125,7 @@ export async function underTelemetry<T>(fl: ChildFaultline, load: BackgroundTele
     const rows0 = await rowsWritten(fl)
     const t0 = now()
     const run = telemetry.run()
+    await new Promise((r) => setTimeout(r, WARM_UP_MS))
     const result = await during()
     const sent = await run.stop()
     let rows = (await rowsWritten(fl)) - rows0

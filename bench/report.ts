@@ -5,6 +5,7 @@ import path from 'node:path'
 import type { ConnectionsResult } from './connections.js'
 import type { Backend, Options } from './options.js'
 import { root } from './options.js'
+import { WARM_UP_MS } from './generator.js'
 import { stallPhase, type LatencyResult, type StallResult } from './stream.js'
 import type { TicketRunResult } from './tickets.js'
 
@@ -266,7 +267,7 @@ function renderTickets(lines: string[], cases: TicketCase[], o: Options, targets
       ` \`{"type":"fault","code":"E1"}\` to \`devices/<id>/events\` at QoS 1: ${fmt(s['ticket-devices'])} devices at ${s['ticket-rate']}/s idle, the same again from other devices while` +
       ` ${fmt(s['background-rate'])} msg/s of telemetry are offered at QoS 0 from ${s.connections} more devices, then in the same process` +
       ` ${fmt(s['storm-devices'])} other devices as fast as a 1 ms schedule allows (~1 s). Latency is from each fault's PUBACK until its ticket is in` +
-      ` \`GET /api/tickets?kind=repair\` (polled newest first, 25 a page back to the newest ticket seen before, every 10 ms${s['storm-poll-ms'] !== 10 ? ` (storm: every ${s['storm-poll-ms']} ms)` : ''}; a ticket counts when the response holding it arrives, so up to one poll round is included).` +
+      ` \`GET /api/tickets\` (polled newest first, every kind, 25 a page back to the oldest ticket not yet seen, every 10 ms${s['storm-poll-ms'] !== 10 ? ` (storm: every ${s['storm-poll-ms']} ms)` : ''}; a ticket counts when the response holding it arrives, so up to one poll round is included).` +
       ` Also from the publish itself, since a ticket can be written before the PUBACK (which waits for the write-ahead log's fsync): PUBACK → visible is negative then.` +
       ` Percentiles over all faults of ${s['ticket-runs']} run(s) pooled; "all visible" and tickets/s are medians of the runs.` +
       ` "PUBACK → created" uses the ticket's createdAt (Faultline's clock, same machine, ms resolution); negative means the ticket was written before the PUBACK went out.`,
@@ -341,7 +342,7 @@ function renderStream(lines: string[], cases: StreamCase[], o: Options, targets:
     ``,
     `## Live stream (GET /ws/faults)`,
     ``,
-    `One run per case, both on one Faultline child per backend (fresh database). Telemetry is offered at QoS 0 on a 10 ms schedule from ${s.connections} devices of its own;` +
+    `One run per case, both on one Faultline child per backend (fresh database). Telemetry is offered at QoS 0 on a 10 ms schedule from ${s.connections} devices of its own, for ${WARM_UP_MS / 1000} s before the faults start;` +
       ` "written" is Faultline's \`faultline_rows_written_total\` over the same time ÷ 3. Faults are \`{"type":"fault","code":"E1"}\` at QoS 1, one per device (model BCD-516WDVL, in warranty), from devices connected beforehand.` +
       ` Latency: from each fault's publish until its \`detection.raised\` and its \`ticket.opened\` frame reach a WebSocket client in the benchmark process (the same clock);` +
       ` "publish → received" is until the event's \`at\` (Faultline's receive time, the fault carrying no ts), which splits the latency into getting in and what follows.` +

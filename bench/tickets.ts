@@ -4,7 +4,7 @@
 // at these rates (tens to a thousand messages a second) has time to spare.
 //
 // Visibility is found by polling the ticket list (newest first, 25 a page, paging back only as far as the
-// newest ticket the previous poll saw) every 10 ms (by default); a ticket counts as visible when the response that first
+// oldest ticket not yet seen) every 10 ms (by default); a ticket counts as visible when the response that first
 // holds it arrives, so a figure carries up to one poll round (10 ms + the request) on top.
 import type { ChildFaultline } from '../test/support/child-faultline.js'
 import { connectRaw, publishPacket, PUBACK, type RawConnection } from './mqtt-raw.js'
@@ -48,6 +48,8 @@ export interface TicketRunResult {
 }
 
 const now = () => performance.timeOrigin + performance.now()
+/** How long an id may be missing below seen ones before the poller takes it for never committed. */
+const HOLE_MS = 5_000
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Runs `fn` over `items`, `concurrency` at a time. */
@@ -123,23 +125,29 @@ export async function ticketRun(fl: ChildFaultline, o: TicketRunOptions): Promis
     }
   })
 
-  // The poller: new tickets since the previous poll, newest first.
+  // The poller: new tickets since the previous poll, newest first, every kind (so ids run without holes but
+  // for numbers a rolled-back insert drew). Tickets commit out of id order (the rules stage has several lanes):
+  // each poll pages back to the oldest id not yet seen, not to the newest, or a late commit would never be seen.
+  // An id still missing after HOLE_MS while newer ones are seen was never committed.
   const pollMs: number[] = []
   const newestBefore = await fl.api('GET', '/api/tickets?limit=1')
-  let newestKnown: number = newestBefore.body.tickets?.[0]?.id ?? 0
+  let floor: number = newestBefore.body.tickets?.[0]?.id ?? 0
+  const seenIds = new Set<number>()
+  const missingSince = new Map<number, number>()
   let polling = true
   const poller = (async () => {
     while (polling) {
       const t0 = now()
       let cursor: number | undefined
-      let newest = newestKnown
+      let newest = floor
       for (;;) {
-        const res = await fl.api('GET', `/api/tickets?kind=repair&limit=25${cursor ? `&cursor=${cursor}` : ''}`)
+        const res = await fl.api('GET', `/api/tickets?limit=25${cursor ? `&cursor=${cursor}` : ''}`)
         const at = now()
         if (res.status !== 200) throw new Error(`GET /api/tickets: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`)
         const page = res.body.tickets as { id: number; deviceId: string; createdAt: string; warranty: { decision: string } }[]
         for (const t of page) {
           newest = Math.max(newest, t.id)
+          seenIds.add(t.id)
           const i = index.get(t.deviceId)
           if (i === undefined || !Number.isNaN(seenAt[i]!)) continue
           seenAt[i] = at
@@ -147,10 +155,15 @@ export async function ticketRun(fl: ChildFaultline, o: TicketRunOptions): Promis
           if (t.warranty?.decision === 'in_warranty') inWarranty++
           seen++
         }
-        if (!res.body.next || page.length === 0 || page.at(-1)!.id <= newestKnown) break
+        if (!res.body.next || page.length === 0 || page.at(-1)!.id <= floor) break
         cursor = res.body.next
       }
-      newestKnown = newest
+      for (let id = floor + 1; id < newest; id++) if (!seenIds.has(id) && !missingSince.has(id)) missingSince.set(id, t0)
+      while (floor < newest && (seenIds.has(floor + 1) || t0 - (missingSince.get(floor + 1) ?? t0) > HOLE_MS)) {
+        seenIds.delete(floor + 1)
+        missingSince.delete(floor + 1)
+        floor++
+      }
       pollMs.push(now() - t0)
       if (seen === o.devices) break
       await sleep(o.pollIntervalMs ?? 10)

@@ -41,7 +41,6 @@ describe.each(backends())('a COMMIT whose answer is lost on the %s backend', (ba
         severity: 'major',
         title: 'E1',
         code: 'E1',
-        known: true,
       })
       const clear = (time: number): Detection => ({ ...raise(time), state: 'cleared' })
       const t0 = Date.now() - 60_000

@@ -80,9 +80,8 @@ describe('faultEvents', () => {
           component: 'compressor',
           code: 'E1',
           detail: undefined,
-          known: true,
         },
-        c: detection({ condition: 'fault:E1', state: 'cleared', time: 5 * minute, severity: 'critical', known: true }),
+        c: detection({ condition: 'fault:E1', state: 'cleared', time: 5 * minute, severity: 'critical' }),
       })
     })
   })
@@ -91,8 +90,8 @@ describe('faultEvents', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const source = cold<DeviceRecord>('ab', { a: event('fault', 'X42', 1), b: event('fault', 'E1', 1, 'stranger') })
       expectObservable(source.pipe(faultEvents(catalog, modelOf))).toBe('xy', {
-        x: detection({ condition: 'fault:X42', code: 'X42', severity: 'major', known: false, title: 'Unknown fault code X42 for FR-1' }),
-        y: detection({ deviceId: 'stranger', code: 'E1', severity: 'major', known: false }),
+        x: detection({ condition: 'fault:X42', code: 'X42', severity: 'major', title: 'Unknown fault code X42 for FR-1' }),
+        y: detection({ deviceId: 'stranger', code: 'E1', severity: 'major' }),
       })
     })
   })
@@ -338,7 +337,6 @@ describe('suppressFlapping', () => {
     severity: 'critical',
     title: 'Compressor fault',
     code: 'E1',
-    known: true,
   })
 
   it('lets a raise and its clear through untouched', () => {

@@ -187,7 +187,6 @@ describe.each(backends())('a ticket round trip on the %s backend', (backend) => 
               trigger: 'fault_code',
               severity: 'major',
               title: draft.title,
-              known: true,
             },
             () => draft,
           ),

@@ -20,7 +20,6 @@ describe('ticketing stage', () => {
       severity: 'major',
       title: 'E1',
       code: 'E1',
-      known: false,
     }
     const outcomes = await lastValueFrom(
       of(raised).pipe(

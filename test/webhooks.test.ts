@@ -323,7 +323,11 @@ describe.each(backends())('a webhook request on the %s backend', (backend) => {
       [rx.requests[0]!.payload.id, 'hung'],
       [rx.requests[0]!.payload.id, 200],
     ])
-    const log = (await fl.api('GET', `/api/webhooks/${w.id}/deliveries`)).body.deliveries
+    // The answer is recorded once it has come back: the receiver may have sent it a moment before.
+    const log = await eventually(async () => {
+      const { deliveries } = (await fl.api('GET', `/api/webhooks/${w.id}/deliveries`)).body
+      return deliveries.length === 2 ? deliveries : undefined
+    })
     expect(log.map((d: { attempt: number; statusCode: number | null; error: string | null }) => [d.attempt, d.statusCode, d.error])).toEqual([
       [2, 200, null],
       [1, null, 'no answer within 500 ms'],

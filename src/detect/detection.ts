@@ -20,8 +20,6 @@ export interface Detection {
   /** metric value that tripped/cleared a threshold */
   value?: number
   detail?: string
-  /** false for an unknown fault code */
-  known: boolean
 }
 
 /** The model id of a registered device; undefined for a device Faultline does not know. */

@@ -46,7 +46,6 @@ export function faultEvents(catalog: Catalog, modelOf: ModelOf, initial: Detecto
           component: fault?.component,
           code: event.code,
           detail: event.detail,
-          known: fault !== undefined,
         }
       }
 

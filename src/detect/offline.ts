@@ -55,7 +55,6 @@ export function offline(
         severity: rule.severity,
         title: 'Device offline',
         detail,
-        known: true,
       })
 
       // One timer per device, moved only when the deadline comes earlier: a busy device does not reschedule

@@ -63,7 +63,6 @@ export function sustainedBreaches(catalog: Catalog, modelOf: ModelOf, initial: D
           ruleId: rule.id,
           value,
           detail,
-          known: true,
         })
 
         if (state.phase === 'normal') {

@@ -39,15 +39,22 @@ export interface Database extends Queryable {
    */
   priorityTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
   /**
+   * Statements that commit at once, on a connection of their own, beside any open transaction: what a
+   * transaction takes from a shared row without holding its lock to the end (the day's ticket counter). Absent
+   * where such a statement would wait for the open transaction (embedded: one connection).
+   */
+  readonly autonomous?: Pick<Queryable, 'query'>
+  /**
    * Resolves once the database answers a trivial query; rejects saying why. Callers share the probe in flight,
    * so a database that stopped answering is not sent one more connection per caller.
    */
   ping(): Promise<void>
   /**
-   * Calls onNotify on every NOTIFY on `channel` (from any process sharing the database; delivered at commit),
-   * and once more whenever notifications may have been missed (a listening connection re-established).
-   * Resolves once listening has been tried; resolves to the function that stops it.
+   * Calls onNotify with its payload on every NOTIFY on `channel` (from any process sharing the database;
+   * delivered at commit, in commit order), and once more without one whenever notifications may have been
+   * missed (a listening connection re-established). Resolves once listening has been tried; resolves to the
+   * function that stops it.
    */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>
+  listen(channel: string, onNotify: (payload?: string) => void): Promise<() => Promise<void>>
   close(): Promise<void>
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import type { Database } from '../store/index.js'
 import { compileFilter } from './filter.js'
-import { expire, lastId, readAfter, STREAM_CHANNEL, type StoredEvent } from './outbox.js'
+import { expire, lastId, notifiedEvents, readAfter, STREAM_CHANNEL, type StoredEvent } from './outbox.js'
 
 const everything = compileFilter({})
 const PAGE = 500
@@ -36,9 +36,14 @@ export class StreamHub {
   static async start(db: Database, options: HubOptions): Promise<StreamHub> {
     const hub = new StreamHub(db, options)
     hub.cursor = await lastId(db)
-    hub.unlisten = await db.listen(STREAM_CHANNEL, () => hub.wake())
+    hub.unlisten = await db.listen(STREAM_CHANNEL, (payload) => hub.wake(payload))
     hub.poll = setInterval(() => void hub.sweep(), options.pollMs).unref()
     return hub
+  }
+
+  /** The newest id handed to subscribers: one subscribing now hears every event after it. */
+  get delivered(): number {
+    return this.cursor
   }
 
   /** Hears every event committed from now on, in id order, each once. */
@@ -47,8 +52,23 @@ export class StreamHub {
     return () => this.listeners.delete(listener)
   }
 
-  /** Coalesces notifications: at most one read in flight, and one more if notified meanwhile. */
-  wake(): void {
+  /**
+   * A notification's events are handed out at once when they follow on from the cursor (one round trip less
+   * from a commit to the sockets). Otherwise, and for one that carries none, the outbox is read; reads coalesce:
+   * at most one in flight, and one more if notified meanwhile (which covers what came with that notification).
+   */
+  wake(payload?: string): void {
+    if (payload && !this.reading) {
+      const page = notifiedEvents(payload).filter((e) => e.event.id > this.cursor)
+      if (page.length === 0) return
+      // Ids follow on in commit order, and notifications arrive in commit order: one that does not follow on
+      // comes after one that carried nothing (too big), or after an id a rolled-back insert drew. Read then.
+      if (page[0]!.event.id === this.cursor + 1) {
+        this.cursor = page.at(-1)!.event.id
+        for (const listener of this.listeners) this.deliver(listener, page)
+        return
+      }
+    }
     this.notified = true
     if (!this.reading) void this.read()
   }

@@ -10,6 +10,11 @@ export const STREAM_CHANNEL = 'faultline_stream'
 /** The advisory lock that orders the outbox's ids (any constant unique to it): "FLST". */
 const STREAM_LOCK = 0x464c5354
 
+/** The columns of a stored event, as read and as a notification carries them. */
+const eventColumns = 'id, type, at, device_id, model, region, site, severity, priority, body, stored_at'
+/** What a notification may carry (PostgreSQL's limit is 8,000 bytes); a bigger page is notified empty and read. */
+const NOTIFY_MAX_BYTES = 7_900
+
 /** A stored event, its frame serialized once for every socket, and when it was written (for the latency). */
 export interface StoredEvent {
   event: StreamEvent
@@ -44,7 +49,9 @@ export function queueStreamEvent(tx: Queryable, event: NewStreamEvent): void {
  * inserts, not of the commits: a transaction holding id 10 may commit after another's 11, and a reader that saw
  * 11 would skip 10 forever. The advisory lock, taken just before the insert and held until commit (xact lock),
  * makes the emitting transactions take and commit their ids one at a time, so ids are strictly increasing in
- * commit order across processes; being the last statement, the lock is held only for the commit itself.
+ * commit order across processes; being the last statement, the lock is held only for the commit itself. The
+ * NOTIFY (delivered at commit, in commit order, to every listening process; in-process embedded) carries the
+ * appended events when they fit, so a hub hands them out without reading them back (one round trip less).
  */
 export async function appendStreamEvents(tx: Queryable, events: readonly NewStreamEvent[]): Promise<void> {
   if (events.length === 0) return
@@ -60,21 +67,25 @@ export async function appendStreamEvents(tx: Queryable, events: readonly NewStre
     body,
   }))
   // One round trip, since every emitting transaction waits on this lock: the materialized CTE takes the lock
-  // (and queues the NOTIFY, delivered at commit only to every listening process; in-process embedded) before
-  // the sorted rows reach the insert, so before any id is drawn.
+  // before the sorted rows reach the insert, so before any id is drawn.
   await tx.query(
-    `WITH ordered AS MATERIALIZED (SELECT pg_advisory_xact_lock($2), pg_notify('${STREAM_CHANNEL}', ''))
-     INSERT INTO stream_events (at, type, device_id, model, region, site, severity, priority, body)
-     SELECT (e->>'at')::timestamptz, e->>'type', e->>'device_id', e->>'model', e->>'region', e->>'site', e->>'severity', e->>'priority', e->'body'
-     FROM ordered, jsonb_array_elements($1::jsonb) WITH ORDINALITY AS r(e, n) ORDER BY n`,
+    `WITH ordered AS MATERIALIZED (SELECT pg_advisory_xact_lock($2)),
+     appended AS (
+       INSERT INTO stream_events (at, type, device_id, model, region, site, severity, priority, body)
+       SELECT (e->>'at')::timestamptz, e->>'type', e->>'device_id', e->>'model', e->>'region', e->>'site', e->>'severity', e->>'priority', e->'body'
+       FROM ordered, jsonb_array_elements($1::jsonb) WITH ORDINALITY AS r(e, n) ORDER BY n
+       RETURNING ${eventColumns})
+     SELECT pg_notify('${STREAM_CHANNEL}', CASE WHEN octet_length(page) <= ${NOTIFY_MAX_BYTES} THEN page ELSE '' END)
+     FROM (SELECT json_agg(appended ORDER BY id)::text AS page FROM appended) AS notified`,
     [JSON.stringify(rows), STREAM_LOCK],
   )
 }
 
+/** A stored event's row; its times are strings in a notification's JSON. */
 interface EventRow {
   id: number
   type: string
-  at: Date
+  at: Date | string
   device_id: string
   model: string
   region: string | null
@@ -82,14 +93,14 @@ interface EventRow {
   severity: StreamEvent['severity']
   priority: StreamEvent['priority']
   body: Pick<StreamEvent, 'detection' | 'ticket'>
-  stored_at: Date
+  stored_at: Date | string
 }
 
 function stored(r: EventRow): StoredEvent {
   const event: StreamEvent = {
     id: r.id,
     type: r.type,
-    at: r.at.toISOString(),
+    at: new Date(r.at).toISOString(),
     deviceId: r.device_id,
     model: r.model,
     region: r.region,
@@ -98,14 +109,19 @@ function stored(r: EventRow): StoredEvent {
     priority: r.priority,
     ...r.body,
   }
-  return { event, frame: JSON.stringify(event), storedAt: r.stored_at.getTime() }
+  return { event, frame: JSON.stringify(event), storedAt: new Date(r.stored_at).getTime() }
+}
+
+/** The events a notification carries, oldest first; none for one that carries none (read them instead). */
+export function notifiedEvents(payload: string | undefined): StoredEvent[] {
+  return payload ? (JSON.parse(payload) as EventRow[]).map(stored) : []
 }
 
 /** Up to `limit` events after id `after` that pass the filter, oldest first. */
 export async function readAfter(db: Queryable, after: number, filter: CompiledFilter, limit: number): Promise<StoredEvent[]> {
   const where = filter.where(3)
   const { rows } = await db.query<EventRow>(
-    `SELECT id, type, at, device_id, model, region, site, severity, priority, body, stored_at FROM stream_events
+    `SELECT ${eventColumns} FROM stream_events
      WHERE id > $1 AND ${where.sql} ORDER BY id LIMIT $2`,
     [after, limit, ...where.params],
   )

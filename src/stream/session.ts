@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics.js'
 import type { StreamMessage } from './envelope.js'
 import { compileFilter, type StreamQuery } from './filter.js'
 import type { StreamHub } from './hub.js'
-import { cursorBeforeLast, cursorBeforeSince, expiredThrough, lastId, readAfter, type StoredEvent } from './outbox.js'
+import { cursorBeforeLast, cursorBeforeSince, expiredThrough, readAfter, type StoredEvent } from './outbox.js'
 
 export interface SessionOptions {
   heartbeatMs: number
@@ -76,9 +76,11 @@ export async function serveStream(socket: WebSocket, query: StreamQuery, hub: St
   socket.on('error', stop)
 
   try {
+    // With no backfill asked for, the live tail starts where the hub stood when this client subscribed (read in
+    // the same turn): an event that commits after the socket opened is never lost to a read of the newest id.
     covered =
       query.after ??
-      (query.since ? await cursorBeforeSince(hub.db, query.since) : query.last ? await cursorBeforeLast(hub.db, query.last, filter) : await lastId(hub.db))
+      (query.since ? await cursorBeforeSince(hub.db, query.since) : query.last ? await cursorBeforeLast(hub.db, query.last, filter) : hub.delivered)
     if (query.after !== undefined && (await expiredThrough(hub.db)) > query.after) {
       // Retention deleted events this client had not seen: it hears so, and gets what is kept.
       metrics.streamGaps.inc()

@@ -232,15 +232,19 @@ export class TicketRepository {
   ): Promise<{ ticket: Ticket; opened: boolean }> {
     const again = await this.addOccurrence(tx, fault.deviceId, fault.condition, fault.at, now, by, note)
     if (again) return { ticket: again, opened: false }
-    const previous = await tx.query<{ id: number; number: string }>(
-      `SELECT id, number FROM tickets
-       WHERE device_id = $1 AND condition = $2 AND status IN ('resolved', 'closed')
-         AND resolved_at >= to_timestamp(($3::float8 - $4::float8) / 1000.0)
-       ORDER BY resolved_at DESC LIMIT 1`,
-      [fault.deviceId, fault.condition, fault.at, repeatRepairWindowMs],
-    )
+    // A new ticket, then: its number is taken while the repeat check runs (on its own connection where there is one).
+    const [previous, number] = await Promise.all([
+      tx.query<{ id: number; number: string }>(
+        `SELECT id, number FROM tickets
+         WHERE device_id = $1 AND condition = $2 AND status IN ('resolved', 'closed')
+           AND resolved_at >= to_timestamp(($3::float8 - $4::float8) / 1000.0)
+         ORDER BY resolved_at DESC LIMIT 1`,
+        [fault.deviceId, fault.condition, fault.at, repeatRepairWindowMs],
+      ),
+      this.nextNumber(tx, now),
+    ])
     const repeatOf = previous.rows[0] && { id: Number(previous.rows[0].id), number: previous.rows[0].number }
-    const ticket = await this.insert(tx, draft(repeatOf), now, note, by)
+    const ticket = await this.insert(tx, draft(repeatOf), now, note, by, number)
     return { ticket, opened: ticket.occurrences === 1 }
   }
 
@@ -564,18 +568,24 @@ export class TicketRepository {
     return toTicket(rows[0]!, this.clock.now())
   }
 
-  /** The next readable number of the day (SR20261202001 by default, number-format.ts), in the configured time zone. */
+  /**
+   * The next readable number of the day (SR20261202001 by default, number-format.ts), in the configured time zone.
+   * Taken autonomously where the database can (committed at once): the day's counter row is then locked for that
+   * one statement, not until the taking transaction commits, so tickets opened at once do not wait for each
+   * other's transactions (issue 13: under load each statement of a transaction costs a turn of the busy event
+   * loop). A ticket whose transaction rolls back leaves its number unused; numbers stay unique and increasing.
+   */
   private async nextNumber(tx: Queryable, now: number): Promise<string> {
     const day = calendarDate(now, this.timeZone)
-    const { rows } = await tx.query<{ last: number }>(
+    const { rows } = await (this.db.autonomous ?? tx).query<{ last: number }>(
       `INSERT INTO ticket_counters (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last`,
       [day],
     )
     return this.formatNumber(day, rows[0]!.last)
   }
 
-  private async insert(tx: Queryable, t: TicketDraft, now: number, note?: string, by = SYSTEM): Promise<Ticket> {
-    const number = await this.nextNumber(tx, now)
+  private async insert(tx: Queryable, t: TicketDraft, now: number, note?: string, by = SYSTEM, taken?: string): Promise<Ticket> {
+    const number = taken ?? (await this.nextNumber(tx, now))
     const insert = ticketInsert(t, { number })
     const { rows } = await tx.query<{ id: number; inserted: boolean }>(
       `INSERT INTO tickets (${insert.columns}) VALUES (${insert.values})

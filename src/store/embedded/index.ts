@@ -48,7 +48,7 @@ export async function openEmbeddedDatabase(dir: string): Promise<Database> {
     },
     // NOTIFY within this process: the engine's own listener.
     listen: async (channel, onNotify) => {
-      const unlisten = await db.listen(channel, () => onNotify())
+      const unlisten = await db.listen(channel, (payload) => onNotify(payload))
       return () => unlisten()
     },
     close: () => db.close(),

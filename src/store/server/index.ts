@@ -97,8 +97,9 @@ export async function openServerDatabase(url: string, onError: (err: Error) => v
     })
   const pool = poolOf(8, 'faultline')
   // Faults before telemetry (issue 13): the rules stage's transactions never wait for a connection that the
-  // writer's batches, the stream's readers and the API hold; one per lane of the rules stage (writeConcurrency).
-  const priorityPool = poolOf(WRITE_CONCURRENCY, 'faultline-priority')
+  // writer's batches, the stream's readers and the API hold; one per lane of the rules stage (writeConcurrency),
+  // and two for the ticket numbers those transactions take autonomously.
+  const priorityPool = poolOf(WRITE_CONCURRENCY + 2, 'faultline-priority')
   // An idle client losing its server (a restart, an outage) is reported, not thrown: the writer retries.
   for (const p of [pool, priorityPool]) p.on('error', onError)
   // pg emits 'error' on a client that loses its server while it has no query running; the pool listens only
@@ -115,6 +116,7 @@ export async function openServerDatabase(url: string, onError: (err: Error) => v
     ...queryable(pool),
     transaction: (fn) => transactionOn(pool, fn),
     priorityTransaction: (fn) => transactionOn(priorityPool, fn),
+    autonomous: queryable(priorityPool),
     ping: () =>
       (probe ??= orUnavailable(() => pool.query('SELECT 1'))
         .then(() => {})

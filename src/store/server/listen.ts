@@ -9,7 +9,7 @@ const backoffMs = (attempt: number) => Math.min(100 * 2 ** (attempt - 1), 5_000)
 export async function listenOn(
   url: string,
   channel: string,
-  onNotify: () => void,
+  onNotify: (payload?: string) => void,
   onError: (err: Error) => void,
   timeouts: Pick<ServerTimeouts, 'connectMs'>,
 ): Promise<() => Promise<void>> {
@@ -30,7 +30,7 @@ export async function listenOn(
     })
     // A lost connection ends the client: 'end' reconnects. Without an 'error' listener it would be an uncaught exception.
     client.on('error', onError)
-    client.on('notification', (n) => n.channel === channel && onNotify())
+    client.on('notification', (n) => n.channel === channel && onNotify(n.payload))
     client.on('end', () => {
       if (current !== client) return
       current = undefined
