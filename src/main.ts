@@ -14,7 +14,7 @@ import { systemClock, type Clock } from './clock.js'
 import { loadConfig, settingsHelp, type Config } from './config/index.js'
 import { DeviceRegistry } from './devices/index.js'
 import { Dispatcher, TechnicianRepository } from './dispatch/index.js'
-import { detections, loadDetectorState, raisedPerHour } from './detect/index.js'
+import { detections, loadDetectorState, raisedPerHour, unactedDetections } from './detect/index.js'
 import { followUpScheduler, FollowUps, FollowUpWatcher, Visits } from './followup/index.js'
 import { Closers, exitIfCannotStart, waitForDatabase } from './lifecycle/index.js'
 import { IngestPipeline, receiver, recordLastSeen, type DeviceRecord, type IngestRecord } from './ingest/index.js'
@@ -148,6 +148,8 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
   const visits = new Visits(db, clock)
   metrics.openTickets.readFrom(async () => (await tickets.openCounts()).map(({ priority, kind, count }) => ({ labels: { priority, kind }, value: count })))
   const initial = await loadDetectorState(db, catalog, await registry.lastSeen(), clock.now())
+  // Recorded before a stop and never acted on: their tickets come first.
+  const unacted = await unactedDetections(db)
   const detections$ = pipeline.accepted$.pipe(filter(fromDevice), detections({ catalog, modelOf: registry.modelOf, initial }), share())
   const rulesLog = log.child({ component: 'rules' })
   // Awaited only at close: a failure before then is logged here, never an unhandled rejection that ends the process.
@@ -155,7 +157,8 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
     detections$.pipe(
       repairTickets({
         catalog,
-        db: { transaction: (fn) => db.priorityTransaction(fn) },
+        // Recording on a connection of its own where there is one (beside the lanes' transactions).
+        db: { query: (sql, params) => (db.autonomous ?? db).query(sql, params), transaction: (fn) => db.priorityTransaction(fn) },
         devices: (ids) => registry.getMany(ids),
         tickets,
         clock,
@@ -163,6 +166,7 @@ async function assemble(config: Config, log: Logger, clock: Clock, catalog: Cata
         log: rulesLog,
         onCommitted: (n) => metrics.rulesBatchDetections.observe(n),
         lanes: db.writeConcurrency,
+        unacted,
       }),
       tap((outcome) => {
         metrics.detections.inc({ action: outcome.action })

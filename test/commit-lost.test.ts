@@ -1,6 +1,7 @@
 // The connection drops while a detection's COMMIT is in flight, after the database committed it: the ticketing
-// stage retries, and the retry must not act a second time. The detection's own key (fault_events, stored in the
-// same transaction) makes it a duplicate, so the ticket keeps one occurrence per raise.
+// stage retries, and the retry must neither record nor act a second time. The detection's own key (fault_events)
+// makes a second recording a no-op that appends no second stream event, and its `acted` flag makes a second act
+// a duplicate, so the ticket keeps one occurrence per raise and the stream tells each change once.
 import { lastValueFrom, of, toArray } from 'rxjs'
 import { describe, expect, it } from 'vitest'
 import { loadCatalog } from '../src/catalog/index.js'
@@ -22,13 +23,23 @@ describe.each(backends())('a COMMIT whose answer is lost on the %s backend', (ba
       const registry = new DeviceRegistry(db)
       const clock = { now: () => Date.now() }
       const tickets = new TicketRepository(db, clock, 'UTC')
-      // Each detection's first transaction commits and then reports a lost connection, as a drop between COMMIT
-      // and its reply does; its retry is answered.
-      let calls = 0
-      const losesFirstAnswer: Pick<Database, 'transaction'> = {
+      // Every recording statement and every transaction commits and then reports a lost connection the first time,
+      // as a drop between COMMIT and its reply does; its retry is answered.
+      const statements = new Set<string>()
+      let transactions = 0
+      const losesFirstAnswer: Pick<Database, 'query' | 'transaction'> = {
+        query: async (sql, params) => {
+          const result = await db.query(sql, params)
+          const statement = sql + JSON.stringify(params)
+          if (!statements.has(statement)) {
+            statements.add(statement)
+            throw new Error('Connection terminated unexpectedly')
+          }
+          return result as never
+        },
         transaction: async (work) => {
           const result = await db.transaction(work)
-          if (calls++ % 2 === 0) throw new Error('Connection terminated unexpectedly')
+          if (transactions++ % 2 === 0) throw new Error('Connection terminated unexpectedly')
           return result
         },
       }
@@ -59,10 +70,21 @@ describe.each(backends())('a COMMIT whose answer is lost on the %s backend', (ba
           toArray(),
         ),
       )
-      // Each first attempt committed; each retry found its detection stored.
+      // Each first attempt committed; each retry found its detection acted on.
       expect(outcomes.map((o) => o.action)).toEqual(['duplicate', 'duplicate', 'duplicate'])
+      expect(statements.size).toBeGreaterThanOrEqual(2)
       const { rows } = await db.query<{ occurrences: number }>(`SELECT occurrences FROM tickets WHERE device_id = 'cl-1'`)
       expect(rows).toEqual([{ occurrences: 2 }])
+      const { rows: events } = await db.query<{ type: string; at: Date }>(
+        `SELECT type, at FROM stream_events WHERE device_id = 'cl-1' AND type LIKE 'detection.%' ORDER BY id`,
+      )
+      expect(events.map((e) => [e.type, e.at.getTime()])).toEqual([
+        ['detection.raised', t0],
+        ['detection.cleared', t0 + 1_000],
+        ['detection.raised', t0 + 2_000],
+      ])
+      const { rows: unacted } = await db.query(`SELECT 1 FROM fault_events WHERE NOT acted`)
+      expect(unacted).toEqual([])
     } finally {
       await db.close()
     }

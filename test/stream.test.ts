@@ -165,7 +165,17 @@ describe.each(backends())('the live fault stream on the %s backend', (backend) =
     for (const code of ['E1', 'E2', 'E6']) await fault(client, 'st-b', code)
     await all.waitFor((m) => isEvent(m) && m.type === 'ticket.opened' && m.ticket!.condition === 'fault:E6')
     const stored = eventsOf(all)
-    expect(stored).toHaveLength(6)
+    // Each fault's detection is on the stream before its ticket (recorded first, src/ticketing/stage.ts).
+    const told = stored.map((e) => `${e.type} ${e.detection?.code ?? e.ticket?.condition}`)
+    expect([...told].sort()).toEqual([
+      'detection.raised E1',
+      'detection.raised E2',
+      'detection.raised E6',
+      'ticket.opened fault:E1',
+      'ticket.opened fault:E2',
+      'ticket.opened fault:E6',
+    ])
+    for (const code of ['E1', 'E2', 'E6']) expect(told.indexOf(`detection.raised ${code}`)).toBeLessThan(told.indexOf(`ticket.opened fault:${code}`))
 
     expect(await backfill(port, '?device=st-b&last=2')).toEqual(stored.slice(-2))
     expect(await backfill(port, '?device=st-b&last=100')).toEqual(stored)

@@ -26,7 +26,7 @@ describe('ticketing stage', () => {
         repairTickets({
           catalog: parseCatalog([]),
           devices: async () => [],
-          db: { transaction: untouched },
+          db: { query: untouched, transaction: untouched },
           tickets: { applyDetection: untouched },
           clock: { now: () => 0 },
           policy: { ...defaultSlaPolicy(), unknownModel: defaultUnknownModelPolicy, clockSkewMs: 300_000 },

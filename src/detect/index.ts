@@ -47,4 +47,4 @@ export function detections({
     )
 }
 export { loadDetectorState } from './restore.js'
-export { raisedPerHour, recordDetection } from './fault-log.js'
+export { raisedPerHour, storeDetections, unactedAmong, claimDetection, unactedDetections } from './fault-log.js'

@@ -1,6 +1,6 @@
 export { streamMessage, streamEvent, streamEventTypes, type StreamEvent, type StreamEventType, type StreamMessage, type NewStreamEvent } from './envelope.js'
 export { streamQuery, type StreamQuery } from './filter.js'
-export { inStreamTransaction, queueStreamEvent } from './outbox.js'
+export { inStreamTransaction, queueStreamEvent, withStreamEvents } from './outbox.js'
 export { StreamHub } from './hub.js'
 export { serveStream, defaultSessionOptions, TOO_SLOW, type SessionOptions } from './session.js'
 export { detectionEvent } from './detection-event.js'

@@ -44,41 +44,70 @@ export function queueStreamEvent(tx: Queryable, event: NewStreamEvent): void {
   events.push(event)
 }
 
+/** The events as the JSON array the append reads, one row per event, in order. */
+function streamRows(events: readonly NewStreamEvent[]): string {
+  return JSON.stringify(
+    events.map(({ type, at, deviceId, model, region, site, severity, priority, ...body }) => ({
+      type,
+      at,
+      device_id: deviceId,
+      model,
+      region,
+      site,
+      severity,
+      priority,
+      body,
+    })),
+  )
+}
+
 /**
- * Appends events, as the LAST statement of the transaction. bigserial alone hands out ids in the order of the
- * inserts, not of the commits: a transaction holding id 10 may commit after another's 11, and a reader that saw
- * 11 would skip 10 forever. The advisory lock, taken just before the insert and held until commit (xact lock),
- * makes the emitting transactions take and commit their ids one at a time, so ids are strictly increasing in
- * commit order across processes; being the last statement, the lock is held only for the commit itself. The
- * NOTIFY (delivered at commit, in commit order, to every listening process; in-process embedded) carries the
- * appended events when they fit, so a hub hands them out without reading them back (one round trip less).
+ * The CTEs of an append, ending in `notified`, which the statement's main query must read: the events in
+ * parameter `$rows` (streamRows), or only those whose position (n, from 1) the CTE named `kept` holds.
+ *
+ * bigserial alone hands out ids in the order of the inserts, not of the commits: a transaction holding id 10 may
+ * commit after another's 11, and a reader that saw 11 would skip 10 forever. The advisory lock, taken before any
+ * id is drawn and held until commit (xact lock), makes the emitting transactions take and commit their ids one at
+ * a time, so ids are strictly increasing in commit order across processes. The NOTIFY (delivered at commit, in
+ * commit order, to every listening process; in-process embedded) carries the appended events when they fit, so
+ * a hub hands them out without reading them back (one round trip less).
  */
-export async function appendStreamEvents(tx: Queryable, events: readonly NewStreamEvent[]): Promise<void> {
-  if (events.length === 0) return
-  const rows = events.map(({ type, at, deviceId, model, region, site, severity, priority, ...body }) => ({
-    type,
-    at,
-    device_id: deviceId,
-    model,
-    region,
-    site,
-    severity,
-    priority,
-    body,
-  }))
-  // One round trip, since every emitting transaction waits on this lock: the materialized CTE takes the lock
-  // before the sorted rows reach the insert, so before any id is drawn.
-  await tx.query(
-    `WITH ordered AS MATERIALIZED (SELECT pg_advisory_xact_lock($2)),
+function appendCtes(rows: number, kept?: string): string {
+  return `stream_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(${STREAM_LOCK})),
      appended AS (
        INSERT INTO stream_events (at, type, device_id, model, region, site, severity, priority, body)
        SELECT (e->>'at')::timestamptz, e->>'type', e->>'device_id', e->>'model', e->>'region', e->>'site', e->>'severity', e->>'priority', e->'body'
-       FROM ordered, jsonb_array_elements($1::jsonb) WITH ORDINALITY AS r(e, n) ORDER BY n
-       RETURNING ${eventColumns})
-     SELECT pg_notify('${STREAM_CHANNEL}', CASE WHEN octet_length(page) <= ${NOTIFY_MAX_BYTES} THEN page ELSE '' END)
-     FROM (SELECT json_agg(appended ORDER BY id)::text AS page FROM appended) AS notified`,
-    [JSON.stringify(rows), STREAM_LOCK],
-  )
+       FROM stream_lock, jsonb_array_elements($${rows}::jsonb) WITH ORDINALITY AS r(e, n)${kept ? ` WHERE n IN (SELECT n FROM ${kept})` : ''} ORDER BY n
+       RETURNING ${eventColumns}),
+     notified AS (
+       SELECT pg_notify('${STREAM_CHANNEL}', CASE WHEN octet_length(page) <= ${NOTIFY_MAX_BYTES} THEN page ELSE '' END)
+       FROM (SELECT json_agg(appended ORDER BY id)::text AS page FROM appended) AS events WHERE page IS NOT NULL)`
+}
+
+/**
+ * Appends events, as the LAST statement of the transaction (one round trip, since every emitting transaction
+ * waits on the lock): being the last statement, the lock is held only for the commit itself.
+ */
+export async function appendStreamEvents(tx: Queryable, events: readonly NewStreamEvent[]): Promise<void> {
+  if (events.length === 0) return
+  await tx.query(`WITH ${appendCtes(1)} SELECT count(*) FROM notified`, [streamRows(events)])
+}
+
+/**
+ * Runs a change given as CTEs (its parameters first; the positions, from 1, of the rows it changed in a CTE named
+ * `kept`) and appends, in the same statement and so the same commit, the event of each position kept. Resolves
+ * to those positions.
+ */
+export async function withStreamEvents(
+  db: Pick<Queryable, 'query'>,
+  change: { ctes: string; params: unknown[] },
+  events: readonly NewStreamEvent[],
+): Promise<number[]> {
+  const { rows } = await db.query<{ n: number }>(`WITH ${change.ctes}, ${appendCtes(change.params.length + 1, 'kept')} SELECT n FROM kept, notified`, [
+    ...change.params,
+    streamRows(events),
+  ])
+  return rows.map((r) => Number(r.n))
 }
 
 /** A stored event's row; its times are strings in a notification's JSON. */

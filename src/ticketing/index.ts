@@ -1,1 +1,2 @@
 export { repairTickets } from './stage.js'
+export { recordDetections, type Recorded } from './record.js'
