@@ -9,6 +9,7 @@ import { catchError, concat, concatMap, connect, defer, filter, from, groupBy, m
 import type { Logger } from 'pino'
 import type { Catalog } from '../catalog/index.js'
 import type { Clock } from '../clock.js'
+import { conditionKey } from '../conditions.js'
 import { claimDetection, type Detection } from '../detect/index.js'
 import { DatabaseUnavailable, retryWithBackoff, type Database, type Queryable } from '../store/index.js'
 import { detectionEvent, inStreamTransaction } from '../stream/index.js'
@@ -49,7 +50,8 @@ function indicesByDevice(batch: readonly ToAct[]): Iterable<number[]> {
   return byDevice.values()
 }
 
-const detectionKey = (d: Detection) => `${d.deviceId}\u0000${d.condition}\u0000${d.state}\u0000${d.time}`
+/** A detection's identity, as fault_events' unique key: its condition's key, state and time. */
+const detectionKey = (d: Detection) => `${conditionKey(d.deviceId, d.condition)}${d.state}${d.time}`
 const duplicate: DetectionOutcome = { action: 'duplicate' }
 const unknown: DetectionOutcome = { action: 'unknown_device' }
 const isToAct = (r: ToAct | DetectionOutcome): r is ToAct => 'detection' in r
@@ -80,22 +82,24 @@ export function repairTickets(deps: RulesStageDeps): OperatorFunction<Detection,
   const recordBatch = async (batch: Detection[]): Promise<(ToAct | DetectionOutcome)[]> => {
     const devices = await devicesOf(batch)
     const first = new Set<string>()
-    const out: (ToAct | DetectionOutcome)[] = batch.map((detection) => {
+    const toRecord: Required<ToAct>[] = []
+    const out = batch.map((detection): ToAct | DetectionOutcome => {
       const device = devices.get(detection.deviceId)
       // Detections come from authenticated devices; one deleted meanwhile has nobody to repair for.
       if (!device) return unknown
       const key = detectionKey(detection)
       if (first.has(key)) return duplicate
       first.add(key)
-      return { detection, device }
+      const item = { detection, device }
+      toRecord.push(item)
+      return item
     })
-    const toRecord = out.filter(isToAct)
     if (toRecord.length === 0) return out
     const recorded = await recordDetections(
       deps.db,
-      toRecord.map(({ detection, device }) => ({ detection, event: detectionEvent(detection, device!, deps.catalog.get(device!.model)) })),
+      toRecord.map(({ detection, device }) => ({ detection, event: detectionEvent(detection, device, deps.catalog.get(device.model)) })),
     )
-    const stored = new Set(toRecord.filter((_, i) => recorded[i] !== undefined))
+    const stored = new Set<ToAct>(toRecord.filter((_, i) => recorded[i] !== undefined))
     return out.map((r) => (isToAct(r) && !stored.has(r) ? duplicate : r))
   }
 
